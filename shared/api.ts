@@ -1,0 +1,30 @@
+/**
+ * The one map of Graft's API: method name → params schema + result type.
+ * Each domain declares its methods in `shared/api/<domain>.ts`; add the domain here.
+ */
+import type { z } from 'zod';
+import type { MethodSpec, ParamsOf, ResultOf } from './contract';
+import { libraryMethods } from './api/library';
+
+export const api = {
+  ...libraryMethods,
+} satisfies Record<string, MethodSpec>;
+
+export type Api = typeof api;
+export type MethodName = keyof Api;
+export type Params<M extends MethodName> = ParamsOf<Api[M]>;
+export type ParsedParams<M extends MethodName> = z.output<Api[M]['params']>;
+export type Result<M extends MethodName> = ResultOf<Api[M]>;
+
+/** The client every renderer view uses; both transports implement it. */
+export interface GraftClient {
+  call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>>;
+  on<E extends import('./events').EventName>(
+    event: E,
+    handler: (payload: import('./events').ApiEvents[E]) => void,
+  ): () => void;
+}
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(api, name);
+}

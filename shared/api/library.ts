@@ -1,0 +1,83 @@
+/**
+ * Library methods: the project, import, images, classes, labels and undo.
+ * Long work (import) starts a job and returns its id; progress and the result
+ * arrive as `job.progress` / `job.finished` events.
+ */
+import { z } from 'zod';
+import { method, returns } from '../contract';
+import type { ClassInfo, ImageInfo, LabelChangeResult, ProjectStatus, UndoResult } from '../types';
+
+const id = z.number().int().nonnegative();
+const className = z
+  .string()
+  .trim()
+  .min(1, 'A class needs a name')
+  .max(100, 'Class names are at most 100 characters')
+  .refine((s) => !/[\u0000-\u001f]/.test(s), 'Class names cannot contain control characters');
+
+export const imageFilter = z.object({
+  /** A class id, 'unlabelled', or absent for all. */
+  classId: z.union([id, z.literal('unlabelled')]).optional(),
+  split: z.enum(['train', 'validation', 'test']).optional(),
+  conflicts: z.boolean().optional(),
+  duplicates: z.boolean().optional(),
+  missing: z.boolean().optional(),
+  /** Only these image ids (e.g. a confusion-matrix cell). */
+  ids: z.array(id).max(100_000).optional(),
+  /** Substring of the file path. */
+  search: z.string().max(500).optional(),
+});
+export type ImageFilter = z.infer<typeof imageFilter>;
+
+export const imageSort = z.enum(['imported', 'name', 'class', 'size']);
+
+export const libraryMethods = {
+  'project.status': method(z.object({}), returns<ProjectStatus>()),
+
+  'import.start': method(
+    z.object({ folder: z.string().min(1).max(4096) }),
+    returns<{ jobId: string }>(),
+  ),
+
+  'images.count': method(z.object({ filter: imageFilter.default({}) }), returns<{ count: number }>()),
+  /** A window of the filtered, sorted image list: the grid asks for what is on screen. */
+  'images.list': method(
+    z.object({
+      filter: imageFilter.default({}),
+      sort: imageSort.default('imported'),
+      descending: z.boolean().default(false),
+      offset: z.number().int().nonnegative().default(0),
+      limit: z.number().int().min(1).max(5000).default(200),
+    }),
+    returns<{ total: number; images: ImageInfo[] }>(),
+  ),
+  /** Ids only, for "select all in view" over tens of thousands of images. */
+  'images.ids': method(
+    z.object({ filter: imageFilter.default({}), sort: imageSort.default('imported'), descending: z.boolean().default(false) }),
+    returns<{ ids: number[] }>(),
+  ),
+  'images.get': method(z.object({ id }), returns<ImageInfo>()),
+
+  'classes.list': method(z.object({}), returns<ClassInfo[]>()),
+  'classes.create': method(
+    z.object({ name: className, color: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional() }),
+    returns<ClassInfo>(),
+  ),
+  'classes.rename': method(z.object({ id, name: className }), returns<ClassInfo>()),
+  'classes.recolor': method(z.object({ id, color: z.string().regex(/^#[0-9a-fA-F]{6}$/) }), returns<ClassInfo>()),
+  'classes.reorder': method(z.object({ ids: z.array(id).min(1).max(10_000) }), returns<ClassInfo[]>()),
+  /** Moves every image of `from` into `into`, then removes `from`. */
+  'classes.merge': method(z.object({ from: id, into: id }), returns<LabelChangeResult>()),
+  /** Removes the class; its images become unlabelled (nothing else is lost). */
+  'classes.delete': method(z.object({ id }), returns<LabelChangeResult>()),
+
+  /** Sets the label of many images at once (null = unlabelled): one undoable step. */
+  'labels.set': method(
+    z.object({ imageIds: z.array(id).min(1).max(100_000), classId: id.nullable() }),
+    returns<LabelChangeResult>(),
+  ),
+  'labels.undo': method(z.object({}), returns<UndoResult>()),
+  'labels.redo': method(z.object({}), returns<UndoResult>()),
+
+  'jobs.cancel': method(z.object({ jobId: z.string().min(1).max(100) }), returns<{ cancelled: boolean }>()),
+};
