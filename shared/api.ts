@@ -23,6 +23,10 @@ export interface GraftClient {
     event: E,
     handler: (payload: import('./events').ApiEvents[E]) => void,
   ): () => void;
+  /** URL of an image's thumbnail (long side 256), usable in <img src>. */
+  thumbnailUrl(imageId: number): string;
+  /** URL of the orientation-corrected full image (long side at most 2048) for the large preview. */
+  imageUrl(imageId: number): string;
 }
 
 export function isMethodName(name: unknown): name is MethodName {

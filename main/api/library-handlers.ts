@@ -1,4 +1,9 @@
 import type { HandlerMap } from './handlers';
 import type { libraryMethods } from '../../shared/api/library';
+import { importHandlers } from './import-handlers';
+import { labelHandlers } from './label-handlers';
 
-export const libraryHandlers = {} as HandlerMap<keyof typeof libraryMethods>;
+export const libraryHandlers: HandlerMap<keyof typeof libraryMethods> = {
+  ...importHandlers,
+  ...labelHandlers,
+};
