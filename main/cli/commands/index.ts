@@ -1,4 +1,9 @@
 import type { Command } from '../command';
+import { classCommand } from './class';
+import { classesCommand } from './classes';
+import { labelCommand } from './label';
+import { redoCommand } from './redo';
+import { undoCommand } from './undo';
 
 /** Every `graft` command, in the order `graft --help` lists them. */
-export const commands: Command[] = [];
+export const commands: Command[] = [classesCommand, classCommand, labelCommand, undoCommand, redoCommand];
