@@ -82,7 +82,7 @@ export function createClass(db: Db, name: string, color?: string, now = Date.now
     if (existing) {
       throw new GraftError('conflict', `There is already a class named "${existing.name}". Pick another name.`);
     }
-    const chosen = color ? checkColor(color) : nextColor(db);
+    const chosen = color ? normalizeColor(color) : nextColor(db);
     const id = insertClass(db, clean, chosen, now);
     recordOperation(db, 'create', `Create class "${clean}"`, { classId: id, name: clean } satisfies CreatePayload, now);
     return getClass(db, id);
@@ -109,7 +109,7 @@ export function renameClass(db: Db, id: number, name: string, now = Date.now()):
 }
 
 export function recolorClass(db: Db, id: number, color: string, now = Date.now()): ClassInfo {
-  const clean = checkColor(color);
+  const clean = normalizeColor(color);
   return db.transaction(() => {
     const cls = getClass(db, id);
     if (cls.color.toLowerCase() === clean) return cls;
@@ -378,7 +378,8 @@ function checkName(name: string): string {
   return clean;
 }
 
-function checkColor(color: string): string {
+/** `#rrggbb` in lower case, or an invalid_params error that shows the form. */
+export function normalizeColor(color: string): string {
   if (!/^#[0-9a-fA-F]{6}$/.test(color)) {
     throw new GraftError('invalid_params', `"${color}" is not a colour: write it as #rrggbb, e.g. #e6194b.`);
   }

@@ -1,7 +1,7 @@
 import type { ClassInfo } from '../../../shared/types';
 import type { Engine } from '../../api/engine';
 import { call } from '../../api/handlers';
-import { findClassByName, listClasses, unlabelledCount } from '../../catalogue/classes';
+import { findClassByName, listClasses, normalizeColor, unlabelledCount } from '../../catalogue/classes';
 import { GraftError } from '../../errors';
 import type { Command } from '../command';
 import { classTable, classView } from './classes';
@@ -44,7 +44,8 @@ export const classCommand: Command = {
     switch (action) {
       case 'add': {
         expect(args, 1, 'add NAME [--color #rrggbb]');
-        const color = ctx.values.color as string | undefined;
+        // Checked here too so that a bad colour gets the catalogue's plain message, not the contract's pattern.
+        const color = ctx.values.color === undefined ? undefined : normalizeColor(String(ctx.values.color));
         const created = classView(await call(engine, 'classes.create', { name: args[0], ...(color ? { color } : {}) }));
         return { json: { action, class: created }, text: `Added class "${created.name}" (${created.color}${created.key ? `, key ${created.key}` : ''}).` };
       }
@@ -79,7 +80,7 @@ export const classCommand: Command = {
       case 'colour': {
         expect(args, 2, 'color NAME #rrggbb');
         const cls = classByName(engine, args[0]);
-        const recolored = classView(await call(engine, 'classes.recolor', { id: cls.id, color: args[1] }));
+        const recolored = classView(await call(engine, 'classes.recolor', { id: cls.id, color: normalizeColor(args[1]) }));
         return { json: { action: 'color', class: recolored }, text: `"${recolored.name}" is now ${recolored.color}.` };
       }
       case 'move': {
