@@ -1,0 +1,109 @@
+/**
+ * The codes cache in the catalogue: one little-endian float32 vector per
+ * (image content, backbone, view). Keyed by image (content hash), not by path, so a
+ * renamed or moved file keeps its codes; views are 'center' and 'flip' (the mirrored
+ * image, for augmentation).
+ */
+import type { Db } from '../catalogue/open';
+
+export type CodeView = 'center' | 'flip';
+
+export interface CodeRow {
+  imageId: number;
+  backbone: string;
+  view: CodeView;
+  data: Float32Array;
+}
+
+/** Writes codes in one transaction (replacing any older vector for the same key). */
+export function writeCodes(db: Db, rows: readonly CodeRow[]): void {
+  if (!rows.length) return;
+  const insert = db.prepare('INSERT OR REPLACE INTO codes (image_id, backbone, view, dim, data) VALUES (?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const r of rows) insert.run(r.imageId, r.backbone, r.view, r.data.length, toBlob(r.data));
+  })();
+}
+
+/**
+ * The codes of one backbone and view, by image id: all of them, or only `imageIds`
+ * (ids without a code are simply absent from the map).
+ */
+export function readCodes(db: Db, backbone: string, view: CodeView = 'center', imageIds?: readonly number[]): Map<number, Float32Array> {
+  const out = new Map<number, Float32Array>();
+  if (imageIds) {
+    const one = db.prepare('SELECT data, dim FROM codes WHERE image_id = ? AND backbone = ? AND view = ?');
+    for (const id of imageIds) {
+      const row = one.get(id, backbone, view) as { data: Buffer; dim: number } | undefined;
+      const v = row && fromBlob(row.data, row.dim);
+      if (v) out.set(id, v);
+    }
+    return out;
+  }
+  const all = db.prepare('SELECT image_id AS id, data, dim FROM codes WHERE backbone = ? AND view = ? ORDER BY image_id');
+  for (const row of all.iterate(backbone, view) as Iterable<{ id: number; data: Buffer; dim: number }>) {
+    const v = fromBlob(row.data, row.dim);
+    if (v) out.set(row.id, v);
+  }
+  return out;
+}
+
+/**
+ * The codes of `imageIds`, in that order, as one row-major matrix (ready for
+ * `tf.tensor2d(data, [ids.length, dim])`). Ids without a code are listed in `missing`
+ * and left out of the matrix, so `ids` is the order of its rows.
+ */
+export function readCodeMatrix(
+  db: Db,
+  backbone: string,
+  view: CodeView,
+  imageIds: readonly number[],
+): { ids: number[]; dim: number; data: Float32Array; missing: number[] } {
+  const map = readCodes(db, backbone, view, imageIds);
+  const ids = imageIds.filter((id) => map.has(id));
+  const missing = imageIds.filter((id) => !map.has(id));
+  const dim = ids.length ? map.get(ids[0])!.length : 0;
+  const data = new Float32Array(ids.length * dim);
+  ids.forEach((id, i) => data.set(map.get(id)!, i * dim));
+  return { ids, dim, data, missing };
+}
+
+/** How many codes exist for a backbone (and view), or in total. */
+export function countCodes(db: Db, backbone?: string, view?: CodeView): number {
+  const where: string[] = [];
+  const args: string[] = [];
+  if (backbone) {
+    where.push('backbone = ?');
+    args.push(backbone);
+  }
+  if (view) {
+    where.push('view = ?');
+    args.push(view);
+  }
+  const sql = `SELECT COUNT(*) AS n FROM codes${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  return (db.prepare(sql).get(...args) as { n: number }).n;
+}
+
+/** Per backbone and view: how many codes are cached. */
+export function codeCounts(db: Db): Array<{ backbone: string; view: CodeView; count: number; dim: number }> {
+  return db
+    .prepare('SELECT backbone, view, COUNT(*) AS count, MAX(dim) AS dim FROM codes GROUP BY backbone, view ORDER BY backbone, view')
+    .all() as Array<{ backbone: string; view: CodeView; count: number; dim: number }>;
+}
+
+/** Drops a backbone's cached codes (e.g. after its weights changed). Returns how many. */
+export function deleteCodes(db: Db, backbone: string): number {
+  return db.prepare('DELETE FROM codes WHERE backbone = ?').run(backbone).changes;
+}
+
+function toBlob(v: Float32Array): Buffer {
+  // Float32Array is platform-endian; every platform Graft ships on is little-endian.
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function fromBlob(b: Buffer, dim: number): Float32Array | null {
+  if (!b || b.length !== dim * 4) return null; // a damaged row is treated as missing, so it is recomputed
+  // SQLite's buffer need not be 4-byte aligned: copy into a fresh one.
+  const copy = new Uint8Array(b.length);
+  copy.set(b);
+  return new Float32Array(copy.buffer);
+}

@@ -1,0 +1,123 @@
+/**
+ * THE preprocessing of Graft: every image that meets a network goes through here —
+ * code extraction, prediction, fine-tuning and the exported model's reference — so a
+ * model never sees pixels prepared differently from those it was trained on.
+ *
+ * Steps: decode (any format sharp reads, EXIF orientation applied, converted to sRGB,
+ * transparency flattened onto white), center-crop to a square, resize to the network's
+ * input size (Lanczos-3, sharp's default), optionally mirror left↔right (the 'flip'
+ * view), then map 0…255 linearly onto the network's input range.
+ *
+ * It is split in two stages so that the cheap, parallel-friendly part can run where it
+ * is best: `decodeForNetwork` (sharp, on libuv's thread pool) yields compact RGB bytes
+ * that cross to extraction workers; `toNetworkRange` scales them there.
+ */
+import sharp from 'sharp';
+import { GraftError } from '../errors';
+import type { Tf } from './runtime';
+
+/** What preprocessing needs from a backbone spec. */
+export interface InputSpec {
+  inputSize: number;
+  inputRange: readonly [number, number];
+}
+
+export interface PreprocessOptions {
+  /** The horizontally mirrored view, for augmentation. */
+  flip?: boolean;
+}
+
+/** A file path, or the file's bytes. */
+export type ImageSource = string | Buffer;
+
+/**
+ * Decodes an image and returns its center square resized to `inputSize`, as RGB bytes
+ * (row-major, `inputSize * inputSize * 3`). Throws GraftError('bad_image') with a reason
+ * a person can act on.
+ */
+export async function decodeForNetwork(source: ImageSource, inputSize: number, options: PreprocessOptions = {}): Promise<Uint8Array> {
+  let data: Buffer;
+  try {
+    data = await sharp(source, { failOn: 'truncated', limitInputPixels: 268_402_689 })
+      .rotate() // EXIF orientation, so portrait photos are seen upright
+      .toColourspace('srgb')
+      .flatten({ background: '#ffffff' })
+      .resize(inputSize, inputSize, { fit: 'cover', position: 'centre' })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer();
+  } catch (err) {
+    throw new GraftError('bad_image', describeDecodeError(source, err));
+  }
+  const expected = inputSize * inputSize * 3;
+  if (data.length !== expected) {
+    throw new GraftError('bad_image', `${label(source)} decoded to an unexpected size (${data.length} bytes, expected ${expected}).`);
+  }
+  const rgb = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  if (options.flip) mirrorRows(rgb, inputSize);
+  return rgb;
+}
+
+/**
+ * Maps RGB bytes onto the network's range, writing into `out` at `offset` (floats) when
+ * given, so a batch can be filled without copies.
+ */
+export function toNetworkRange(rgb: Uint8Array, range: readonly [number, number], out?: Float32Array, offset = 0): Float32Array {
+  const target = out ?? new Float32Array(rgb.length);
+  const lo = range[0];
+  const scale = (range[1] - range[0]) / 255;
+  for (let i = 0; i < rgb.length; i++) target[offset + i] = lo + rgb[i] * scale;
+  return target;
+}
+
+/** Both stages: one image → network input values (`inputSize² × 3` floats). */
+export async function preprocess(source: ImageSource, spec: InputSpec, options: PreprocessOptions = {}): Promise<Float32Array> {
+  return toNetworkRange(await decodeForNetwork(source, spec.inputSize, options), spec.inputRange);
+}
+
+/**
+ * Several images → one `[n, size, size, 3]` tensor the caller owns (dispose it).
+ * Fails on the first unreadable image; callers that must skip bad files decode one by
+ * one with `preprocess` and report each failure.
+ */
+export async function preprocessBatch(tf: Tf, sources: ImageSource[], spec: InputSpec, options: PreprocessOptions = {}): Promise<import('@tensorflow/tfjs').Tensor4D> {
+  const size = spec.inputSize;
+  const per = size * size * 3;
+  const values = new Float32Array(sources.length * per);
+  const decoded = await Promise.all(sources.map((s) => decodeForNetwork(s, size, options)));
+  decoded.forEach((rgb, i) => toNetworkRange(rgb, spec.inputRange, values, i * per));
+  return tf.tensor4d(values, [sources.length, size, size, 3]);
+}
+
+/** Mirrors each row of an RGB image in place (the 'flip' view). */
+export function mirrorRows(rgb: Uint8Array, size: number): void {
+  const row = size * 3;
+  for (let y = 0; y < size; y++) {
+    let a = y * row;
+    let b = a + row - 3;
+    while (a < b) {
+      for (let c = 0; c < 3; c++) {
+        const t = rgb[a + c];
+        rgb[a + c] = rgb[b + c];
+        rgb[b + c] = t;
+      }
+      a += 3;
+      b -= 3;
+    }
+  }
+}
+
+function label(source: ImageSource): string {
+  return typeof source === 'string' ? source : 'The image';
+}
+
+function describeDecodeError(source: ImageSource, err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e && e.code === 'ENOENT') return `${label(source)} is missing: it was moved or deleted since the import.`;
+  if (e && e.code === 'EACCES') return `${label(source)} cannot be read (permission denied).`;
+  const m = String(e?.message ?? err).split('\n')[0];
+  if (/unsupported image format|Input file contains unsupported/i.test(m)) return `${label(source)} is not an image Graft can read (${m}).`;
+  if (/premature end|truncated|VipsJpeg|corrupt|Invalid|bad/i.test(m)) return `${label(source)} is damaged or truncated (${m}).`;
+  if (/pixel limit/i.test(m)) return `${label(source)} is too large to decode (over 268 megapixels).`;
+  return `${label(source)} could not be decoded (${m}).`;
+}
