@@ -1,0 +1,246 @@
+/**
+ * One training run, start to finish: deal splits, compute missing codes, train the
+ * head with early stopping, evaluate on validation and test, optionally fine-tune the
+ * backbone's top layer, and store the run. The run row is written as it goes; only a
+ * finished run becomes the current model (in the same transaction that stores its
+ * weights), so a cancel, crash or kill never replaces the previous model.
+ */
+import { randomBytes } from 'node:crypto';
+import type { TrainingEpochEvent } from '../../shared/events';
+import type { EvaluationResult, ExcludedReport, RunMetrics, StoredEpoch, TrainConfig, TrainOptions, TrainResult } from '../../shared/api/training';
+import type { Split } from '../../shared/types';
+import type { Db } from '../catalogue/open';
+import { ensureCodes } from '../codes/extract';
+import { GraftError } from '../errors';
+import { getTf } from '../tf/runtime';
+import { DEFAULT_FLIP, DEFAULT_SEED, DEFAULT_TRAIN_BACKBONES, FINE_TUNE_DEFAULTS, HEAD_DEFAULTS } from './defaults';
+import { buildFeatureTable, catalogueCodes, examplesOf, type FeatureTable, type View } from './features';
+import { predictHead, trainHead, type HeadParams, type Tf } from './head';
+import { evaluate } from './metrics';
+import { createRun, endRun, finishRun, reconcileInterruptedRuns, saveHistory } from './runs';
+import { assignSplits, DEFAULT_FRACTIONS, labelledImages, type LabelledImage } from './splits';
+import { encodeModel, type StoredModel } from './weights';
+import { fineTune } from './fine-tune';
+
+export interface TrainContext {
+  db: Db;
+  modelsDir?: string;
+  jobId: string;
+  signal: AbortSignal;
+  progress(stage: 'codes' | 'head' | 'fine-tune', done: number, total: number, message?: string): void;
+  onEpoch?(e: TrainingEpochEvent): void;
+  /** The run row was created or changed (the UI re-queries its run list). */
+  onRunsChanged?(): void;
+}
+
+const VERSION: string = (() => {
+  try {
+    return (require('../../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+/** The config a run will use: defaults filled in from the options. */
+export function resolveConfig(options: TrainOptions): Omit<TrainConfig, 'dataset'> {
+  const flip = options.flip ?? DEFAULT_FLIP;
+  return {
+    seed: options.seed ?? DEFAULT_SEED,
+    backbones: options.backbones?.length ? [...options.backbones] : [...DEFAULT_TRAIN_BACKBONES],
+    views: flip ? ['center', 'flip'] : ['center'],
+    head: {
+      ...HEAD_DEFAULTS,
+      ...(options.epochs !== undefined ? { maxEpochs: options.epochs } : {}),
+      ...(options.hidden !== undefined ? { hidden: options.hidden } : {}),
+      ...(options.members !== undefined ? { members: options.members } : {}),
+    },
+    fractions: options.fractions ?? DEFAULT_FRACTIONS,
+    reshuffle: Boolean(options.reshuffle),
+    fineTune: options.fineTune ? { ...FINE_TUNE_DEFAULTS } : null,
+    version: VERSION,
+  };
+}
+
+export async function runTraining(ctx: TrainContext, options: TrainOptions): Promise<TrainResult> {
+  const started = Date.now();
+  const { db } = ctx;
+  const config = resolveConfig(options);
+  reconcileInterruptedRuns(db);
+
+  const splitReport = assignSplits(db, { seed: config.seed, fractions: config.fractions, reshuffle: config.reshuffle });
+  const images = labelledImages(db);
+  const excluded: ExcludedReport = { conflicts: splitReport.conflicts, unlabelled: splitReport.unlabelled, unreadable: [] };
+  requireTrainable(images);
+
+  // Codes first (cached ones are reused; only what is missing is computed).
+  const codes = await ensureCodes(db, {
+    backbones: config.backbones,
+    views: config.views,
+    modelsDir: ctx.modelsDir,
+    signal: ctx.signal,
+    imageIds: images.map((i) => i.imageId),
+    onProgress: (p) => {
+      if (p.stage === 'codes') ctx.progress('codes', p.done, p.total, p.backbone);
+      else ctx.progress('codes', 0, 0, p.stage === 'download' ? `downloading ${p.backbone}` : `loading ${p.backbone}`);
+    },
+  });
+  if (ctx.signal.aborted) throw new GraftError('cancelled', 'Training was cancelled.');
+
+  const table = buildFeatureTable(catalogueCodes(db), config.backbones, config.views, images.map((i) => i.imageId));
+  const byId = new Map(images.map((i) => [i.imageId, i]));
+  const failedByPath = new Map(codes.failed.map((f) => [f.path, f.reason]));
+  excluded.unreadable = table.missing.map((id) => {
+    const img = byId.get(id)!;
+    return { path: img.path, reason: failedByPath.get(img.path) ?? 'The file is missing or could not be read.' };
+  });
+  const kept = table.imageIds.map((id) => byId.get(id)!);
+  requireTrainable(kept);
+
+  // Classes in display order, only those with something to learn from.
+  const classes = [...new Set(kept.map((i) => i.className))];
+  const classIndex = new Map(classes.map((c, i) => [c, i]));
+  const labels = Int32Array.from(kept, (i) => classIndex.get(i.className)!);
+  const rowsOf = (split: Split) => kept.flatMap((img, r) => (img.split === split ? [r] : []));
+  const rows = { train: rowsOf('train'), validation: rowsOf('validation'), test: rowsOf('test') };
+  if (!rows.train.length) throw new GraftError('invalid_params', 'No images ended up in the training split. Add more labelled images.');
+
+  const fullConfig: TrainConfig = {
+    ...config,
+    dataset: {
+      imageIds: kept.map((i) => i.imageId),
+      classIndex: Array.from(labels),
+      splits: kept.map((i) => (i.split === 'train' ? 't' : i.split === 'validation' ? 'v' : 's')).join(''),
+    },
+  };
+  const runId = newRunId();
+  createRun(db, runId, fullConfig, classes);
+  ctx.onRunsChanged?.();
+
+  const history: StoredEpoch[] = [];
+  try {
+    const { tf } = await getTf();
+    const train = examplesOf(table, rows.train, labels, config.views);
+    // Early stopping watches the centre view only: cheap, and it ranks epochs the same way.
+    const validation = rows.validation.length ? examplesOf(table, rows.validation, labels, ['center']) : null;
+    const trained = await trainHead(tf, {
+      config: config.head,
+      seed: config.seed,
+      classCount: classes.length,
+      train,
+      validation,
+      signal: ctx.signal,
+      onEpoch: (m) => {
+        const e: StoredEpoch = { stage: 'head', ...m };
+        history.push(e);
+        saveHistory(db, runId, history);
+        ctx.progress('head', m.epoch, config.head.maxEpochs, `epoch ${m.epoch}`);
+        ctx.onEpoch?.({ jobId: ctx.jobId, runId, stage: 'head', epochs: config.head.maxEpochs, ...m });
+      },
+    });
+    let model: StoredModel = {
+      classes,
+      backbones: config.backbones.map((id, j) => ({ id, dim: table.dims[j] })),
+      views: config.views,
+      head: trained.params,
+    };
+
+    let fineTuneReport: RunMetrics['fineTune'];
+    let scoringTable = table;
+    if (config.fineTune) {
+      const outcome = await fineTune({
+        tf,
+        modelsDir: ctx.modelsDir,
+        model,
+        table,
+        head: config.head,
+        settings: config.fineTune,
+        seed: config.seed,
+        images: kept,
+        labels,
+        rows,
+        signal: ctx.signal,
+        progress: (done, total, message) => ctx.progress('fine-tune', done, total, message),
+        onEpoch: (m) => {
+          const e: StoredEpoch = { stage: 'fine-tune', ...m };
+          history.push(e);
+          saveHistory(db, runId, history);
+          ctx.onEpoch?.({ jobId: ctx.jobId, runId, stage: 'fine-tune', epochs: config.fineTune!.epochs, ...m });
+        },
+      });
+      model = outcome.model;
+      fineTuneReport = outcome.report;
+      // A kept fine-tune changes the codes themselves: score with the recomputed ones.
+      if (outcome.table) scoringTable = outcome.table;
+    }
+
+    const scoreRows = (r: number[]) => scoreModel(tf, model.head, scoringTable, r, config.views);
+    const evalSplit = (r: number[]): EvaluationResult | null =>
+      r.length ? evaluate(classes, Array.from(r, (i) => labels[i]), scoreRows(r)) : null;
+    const trainEval = evalSplit(rows.train);
+    const valEval = evalSplit(rows.validation);
+    const testEval = evalSplit(rows.test);
+    const metrics: RunMetrics = {
+      accuracy: { train: trainEval?.accuracy ?? 0, validation: valEval?.accuracy ?? null, test: testEval?.accuracy ?? null },
+      counts: { train: rows.train.length, validation: rows.validation.length, test: rows.test.length },
+      validation: valEval,
+      test: testEval,
+      bestEpoch: trained.bestEpoch,
+      excluded,
+      ...(fineTuneReport ? { fineTune: fineTuneReport } : {}),
+    };
+    const seconds = round2((Date.now() - started) / 1000);
+    if (ctx.signal.aborted) throw new GraftError('cancelled', 'Training was cancelled.');
+    finishRun(db, runId, { history, metrics, weights: encodeModel(model), seconds });
+    ctx.onRunsChanged?.();
+    const shown = testEval ?? valEval;
+    return {
+      runId,
+      classes,
+      accuracy: metrics.accuracy,
+      perClass: shown?.perClass ?? {},
+      confusion: shown?.confusion ?? [],
+      seconds,
+      excluded,
+    };
+  } catch (err) {
+    const cancelled = ctx.signal.aborted || (err instanceof GraftError && err.code === 'cancelled');
+    endRun(db, runId, cancelled ? 'cancelled' : 'failed', cancelled ? 'Cancelled; the previous model was kept.' : (err as Error).message, (Date.now() - started) / 1000);
+    ctx.onRunsChanged?.();
+    throw err;
+  }
+}
+
+/** Probabilities for table rows, averaged over the model's views. */
+export function scoreModel(tf: Tf, head: HeadParams, table: FeatureTable, rowIndices: number[], views: View[]): Float32Array {
+  const k = head.classCount;
+  const sum = new Float32Array(rowIndices.length * k);
+  for (const view of views) {
+    const ex = examplesOf(table, rowIndices, new Int32Array(table.imageIds.length), [view]);
+    const p = predictHead(tf, head, ex.x, ex.rows);
+    for (let i = 0; i < p.length; i++) sum[i] += p[i] / views.length;
+  }
+  return sum;
+}
+
+function requireTrainable(images: LabelledImage[]): void {
+  const perClass = new Map<string, number>();
+  for (const i of images) perClass.set(i.className, (perClass.get(i.className) ?? 0) + 1);
+  if (perClass.size < 2) {
+    throw new GraftError(
+      'invalid_params',
+      perClass.size === 0
+        ? 'There are no labelled images to train on. Import a folder with one subfolder per class, or label some images.'
+        : `Only one class (${[...perClass.keys()][0]}) has labelled images. A classifier needs at least two classes.`,
+    );
+  }
+}
+
+function newRunId(): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${randomBytes(2).toString('hex')}`;
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

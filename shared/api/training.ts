@@ -1,0 +1,219 @@
+/**
+ * Training methods: train a head on cached codes, list and manage runs, find likely
+ * label mistakes, predict. Training is a job: `train.start` returns its id; per-epoch
+ * metrics arrive as `training.epoch` events, progress as `job.progress` (stage 'codes',
+ * 'head', 'fine-tune') and the `TrainResult` in `job.finished`.
+ */
+import { z } from 'zod';
+import { method, returns } from '../contract';
+import type { Split } from '../types';
+
+const backboneId = z.string().min(1).max(200);
+const runId = z.string().min(1).max(100);
+const topK = z.number().int().min(1).max(1000).default(5);
+
+export const trainOptions = z.object({
+  /** Backbones whose codes are concatenated; default: the verified pair (see DEFAULT_TRAIN_BACKBONES). */
+  backbones: z.array(backboneId).min(1).max(4).optional(),
+  /** Upper bound on head epochs (early stopping usually ends sooner). */
+  epochs: z.number().int().min(1).max(1000).optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  fineTune: z.boolean().optional(),
+  /** Deal every image into train/validation/test again (otherwise splits are sticky). */
+  reshuffle: z.boolean().optional(),
+  /** Split fractions for images not yet dealt, e.g. {train: .8, validation: .1, test: .1}. */
+  fractions: z.object({ train: z.number().positive(), validation: z.number().nonnegative(), test: z.number().nonnegative() }).optional(),
+  /** Train on the mirrored view too (and average both views when predicting). */
+  flip: z.boolean().optional(),
+  hidden: z.number().int().min(0).max(4096).optional(),
+  members: z.number().int().min(1).max(16).optional(),
+});
+export type TrainOptions = z.input<typeof trainOptions>;
+
+export type RunStatus = 'running' | 'finished' | 'cancelled' | 'failed';
+
+/** The head's settings; stored in every run's config. */
+export interface HeadSettings {
+  hidden: number;
+  dropout: number;
+  inputDropout: number;
+  l2: number;
+  labelSmoothing: number;
+  learningRate: number;
+  batchSize: number;
+  maxEpochs: number;
+  patience: number;
+  members: number;
+  classWeights: boolean;
+}
+
+export interface FineTuneSettings {
+  /** Top backbone layers with weights that are unfrozen (counted from the output). */
+  layers: number;
+  learningRate: number;
+  epochs: number;
+  batchSize: number;
+}
+
+/** Everything a run was made from; the run can be reproduced from it. */
+export interface TrainConfig {
+  seed: number;
+  backbones: string[];
+  /** Views trained on; prediction averages the same views. */
+  views: Array<'center' | 'flip'>;
+  head: HeadSettings;
+  fractions: { train: number; validation: number; test: number };
+  reshuffle: boolean;
+  fineTune: FineTuneSettings | null;
+  /** The exact examples: image ids, their class index and split ('t'rain, 'v'alidation, 's' test). */
+  dataset: { imageIds: number[]; classIndex: number[]; splits: string };
+  /** Graft version that trained it. */
+  version: string;
+}
+
+export interface StoredEpoch {
+  stage: 'head' | 'fine-tune';
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+}
+
+export interface ClassScores {
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface EvaluationResult {
+  accuracy: number;
+  count: number;
+  loss: number;
+  perClass: Record<string, ClassScores>;
+  /** confusion[true][predicted], in the run's class order. */
+  confusion: number[][];
+}
+
+export interface ExcludedReport {
+  /** Same bytes under different class folders; pick a label to train on them. */
+  conflicts: number;
+  unlabelled: number;
+  /** Images whose codes could not be computed (missing or unreadable files). */
+  unreadable: Array<{ path: string; reason: string }>;
+}
+
+export interface RunMetrics {
+  accuracy: { train: number; validation: number | null; test: number | null };
+  counts: Record<Split, number>;
+  validation: EvaluationResult | null;
+  test: EvaluationResult | null;
+  bestEpoch: number;
+  excluded: ExcludedReport;
+  fineTune?: { validationBefore: number; validationAfter: number; kept: boolean; epochs: number; seconds: number };
+}
+
+export interface RunSummary {
+  id: string;
+  status: RunStatus;
+  /** This run is the project's current model. */
+  current: boolean;
+  createdAt: number;
+  finishedAt: number | null;
+  seconds: number | null;
+  backbones: string[];
+  seed: number;
+  fineTune: boolean;
+  classes: string[];
+  epochs: number;
+  accuracy: RunMetrics['accuracy'] | null;
+  error: string | null;
+}
+
+export interface RunDetail extends RunSummary {
+  config: TrainConfig;
+  history: StoredEpoch[];
+  metrics: RunMetrics | null;
+}
+
+/** What `graft train --json` prints and the train job's result. */
+export interface TrainResult {
+  runId: string;
+  classes: string[];
+  accuracy: { train: number; validation: number | null; test: number | null };
+  /** On the test split (validation when there is no test split). */
+  perClass: Record<string, ClassScores>;
+  confusion: number[][];
+  seconds: number;
+  excluded: ExcludedReport;
+}
+
+export interface Suspect {
+  imageId: number;
+  path: string;
+  label: string;
+  predicted: string;
+  /** Out-of-fold probability of `predicted`. */
+  confidence: number;
+  /** Out-of-fold probability of the given label. */
+  labelProbability: number;
+}
+
+export interface NearDuplicate {
+  a: string;
+  b: string;
+  aImageId: number;
+  bImageId: number;
+  aLabel: string;
+  bLabel: string;
+  /** Cosine similarity of the images' codes (1 = identical codes). */
+  similarity: number;
+}
+
+export interface MistakesResult {
+  suspects: Suspect[];
+  nearDuplicates: NearDuplicate[];
+  /** Out-of-fold accuracy of the k-fold heads: how far to trust the ranking. */
+  outOfFoldAccuracy: number;
+  /** Images that could not be scored (conflicts), listed for review too. */
+  conflicts: Array<{ imageId: number; paths: string[]; labels: string[] }>;
+  seconds: number;
+}
+
+export interface PredictionItem {
+  path: string;
+  top: Array<{ label: string; probability: number }>;
+  /** Set instead of `top` when the image could not be read. */
+  error?: string;
+}
+
+export interface PredictResult {
+  runId: string;
+  predictions: PredictionItem[];
+}
+
+export const trainingMethods = {
+  'train.start': method(trainOptions, returns<{ jobId: string }>()),
+  'runs.list': method(z.object({}), returns<RunSummary[]>()),
+  'runs.get': method(z.object({ id: runId }), returns<RunDetail>()),
+  'runs.delete': method(z.object({ id: runId }), returns<{ deleted: boolean }>()),
+  'runs.setCurrent': method(z.object({ id: runId }), returns<RunSummary>()),
+  /** Likely label mistakes from out-of-fold predictions on cached codes. */
+  'mistakes.get': method(
+    z.object({ limit: z.number().int().min(1).max(10_000).default(50), backbones: z.array(backboneId).min(1).max(4).optional() }),
+    returns<MistakesResult>(),
+  ),
+  /** Files or folders (searched recursively for images) → top-k with the current model. */
+  'predict.files': method(
+    z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000), top: topK, runId: runId.optional() }),
+    returns<PredictResult>(),
+  ),
+  /** One image from the drop pane: a path, or its bytes as base64 (at most ~50 MB). */
+  'predict.image': method(
+    z
+      .object({ path: z.string().min(1).max(4096).optional(), base64: z.string().min(1).max(70_000_000).optional(), name: z.string().max(500).optional(), top: topK })
+      .refine((p) => Boolean(p.path) !== Boolean(p.base64), 'Give either a path or the image bytes (base64), not both'),
+    returns<PredictionItem>(),
+  ),
+};
