@@ -5,9 +5,11 @@
 import type { z } from 'zod';
 import type { MethodSpec, ParamsOf, ResultOf } from './contract';
 import { libraryMethods } from './api/library';
+import { codesMethods } from './api/codes';
 
 export const api = {
   ...libraryMethods,
+  ...codesMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Api = typeof api;

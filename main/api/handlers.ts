@@ -4,6 +4,7 @@ import type { Envelope } from '../../shared/contract';
 import { GraftError, toErrorPayload } from '../errors';
 import type { Engine } from './engine';
 import { libraryHandlers } from './library-handlers';
+import { codesHandlers } from './codes-handlers';
 
 export type Handler<M extends MethodName> = (engine: Engine, params: ParsedParams<M>) => Promise<Result<M>> | Result<M>;
 export type HandlerMap<K extends MethodName> = { [M in K]: Handler<M> };
@@ -11,6 +12,7 @@ export type HandlerMap<K extends MethodName> = { [M in K]: Handler<M> };
 /** Every method's handler. The type makes a missing handler a compile error. */
 const handlers: HandlerMap<MethodName> = {
   ...libraryHandlers,
+  ...codesHandlers,
 };
 
 /**

@@ -1,0 +1,116 @@
+/**
+ * Backbones, the TF runtime, and the codes cache.
+ * `codes.start` is long work: it returns a job id; progress arrives as `job.progress`
+ * (stages 'download', 'load', 'codes') and the result (a `CodesSummary`) with `job.finished`.
+ */
+import { z } from 'zod';
+import { method, returns } from '../contract';
+
+export type CodeView = 'center' | 'flip';
+export type RuntimeName = 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackboneInfo {
+  id: string;
+  name: string;
+  description: string;
+  format: 'layers' | 'graph' | 'saved_model';
+  inputSize: number;
+  inputRange: [number, number];
+  dim: number;
+  builtin: boolean;
+  /** Where its files are now: a local folder, the user cache, or nowhere yet. */
+  availability: 'folder' | 'models-dir' | 'cache' | 'download' | 'unavailable';
+  /** Official page of the network, when it has one. */
+  homepage: string | null;
+  /** Has an ImageNet classification head (used by sanity checks). */
+  imagenetHead: boolean;
+}
+
+export interface FailedImage {
+  path: string;
+  reason: string;
+}
+
+export interface CodesSummary {
+  /** Codes computed in this run (one per image and view). */
+  computed: number;
+  cached: number;
+  failed: FailedImage[];
+  seconds: number;
+  imagesPerSecond: number;
+  runtime: RuntimeName;
+  cancelled: boolean;
+  backbones: Array<{
+    backbone: string;
+    computed: number;
+    cached: number;
+    failed: FailedImage[];
+    seconds: number;
+    imagesPerSecond: number;
+    runtime: RuntimeName;
+    workers: number;
+    fast: boolean;
+  }>;
+}
+
+export interface CodesStatus {
+  /** Images with at least one present file (those codes can be computed for). */
+  images: number;
+  codes: Array<{ backbone: string; view: CodeView; count: number; dim: number }>;
+}
+
+export interface RuntimeInfo {
+  runtime: RuntimeName | null;
+  tfjsVersion: string | null;
+  wasmSimd: boolean | null;
+  runtimeError: string | null;
+  tfjsNode: { available: boolean; version: string | null; error: string | null };
+  electron: { available: boolean; version: string | null; error: string | null };
+  node: string;
+  platform: string;
+  arch: string;
+  cpus: number;
+  modelsDir: string | null;
+  cacheDir: string;
+}
+
+const backboneId = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Backbone ids use letters, digits, dots, dashes and underscores');
+const view = z.enum(['center', 'flip']);
+
+export const codesMethods = {
+  'runtime.info': method(z.object({}), returns<RuntimeInfo>()),
+
+  'backbones.list': method(z.object({}), returns<BackboneInfo[]>()),
+  /** Layers or nodes of a model folder that could serve as features (to choose one before adding it). */
+  'backbones.inspect': method(
+    z.object({ folder: z.string().min(1).max(4096) }),
+    returns<{ format: 'layers' | 'graph' | 'saved_model'; inputSize: number | null; candidates: Array<{ name: string }> }>(),
+  ),
+  /** Adds a backbone from a folder (TF.js layers/graph model, or a SavedModel with tfjs-node). */
+  'backbones.add': method(
+    z.object({
+      folder: z.string().min(1).max(4096),
+      id: backboneId,
+      name: z.string().trim().min(1).max(100).optional(),
+      featureLayer: z.string().min(1).max(500).optional(),
+      featureNode: z.string().min(1).max(500).optional(),
+      inputSize: z.number().int().min(16).max(1024).optional(),
+      inputRange: z.tuple([z.number(), z.number()]).optional(),
+      pooling: z.enum(['avg', 'none']).optional(),
+    }),
+    returns<BackboneInfo>(),
+  ),
+  'backbones.remove': method(z.object({ id: backboneId }), returns<{ removed: boolean }>()),
+
+  /** Computes missing codes for the project's images. */
+  'codes.start': method(
+    z.object({
+      backbones: z.array(backboneId).min(1).max(8).default(['mobilenet_v1_0.75_224']),
+      views: z.array(view).min(1).max(2).default(['center']),
+    }),
+    returns<{ jobId: string }>(),
+  ),
+  'codes.status': method(z.object({}), returns<CodesStatus>()),
+  /** Forgets a backbone's cached codes (they are recomputed on demand). */
+  'codes.clear': method(z.object({ backbone: backboneId }), returns<{ deleted: number }>()),
+};
