@@ -4,9 +4,12 @@ import { backbonesCommand } from './backbones';
 import { classesCommand } from './classes';
 import { codesCommand } from './codes';
 import { doctorCommand } from './doctor';
+import { importCommand } from './import';
 import { labelCommand } from './label';
 import { redoCommand } from './redo';
+import { serveCommand } from './serve';
+import { statusCommand } from './status';
 import { undoCommand } from './undo';
 
 /** Every `graft` command, in the order `graft --help` lists them. */
-export const commands: Command[] = [classesCommand, classCommand, labelCommand, undoCommand, redoCommand, codesCommand, backbonesCommand, doctorCommand];
+export const commands: Command[] = [importCommand, statusCommand, classesCommand, classCommand, labelCommand, undoCommand, redoCommand, serveCommand, codesCommand, backbonesCommand, doctorCommand];

@@ -1,0 +1,160 @@
+/**
+ * Turning a file's bytes into what the catalogue keeps (size after EXIF orientation,
+ * format, a thumbnail) and into the large preview, with the guards that let a folder
+ * of anything be imported safely: empty files, text named `.png`, truncated JPEGs,
+ * decompression bombs and pathological files become an `ImageDecodeError` whose
+ * `reason` is written for the person reading the import report.
+ */
+import sharp from 'sharp';
+import { decodeBmp, readBmpHeader } from './bmp';
+import type { ImageFormat } from './formats';
+import { sniffFormat } from './formats';
+import { isSrgbProfile } from './icc';
+
+/**
+ * Images above this many pixels are refused before any pixel is decoded. 200 MP is
+ * beyond any camera photo (the largest medium-format sensors are ~150 MP) and keeps
+ * two decodes in parallel well inside memory; a 30,000×30,000 PNG bomb (900 MP)
+ * stops here, with a reason, from its header alone.
+ */
+export const MAX_PIXELS = 200_000_000;
+/** Files larger than this are not read into memory at all. */
+export const MAX_FILE_BYTES = 1024 * 1024 * 1024;
+export const THUMBNAIL_SIZE = 256;
+export const PREVIEW_SIZE = 2048;
+/** A single image that takes longer than this to decode is pathological; give up on it. */
+const DECODE_TIMEOUT_SECONDS = 120;
+
+/** A file that is not an image Graft can use; `reason` is shown to the person as is. */
+export class ImageDecodeError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'ImageDecodeError';
+  }
+}
+
+export interface ImageFacts {
+  format: ImageFormat;
+  /** Size as displayed, after EXIF orientation. */
+  width: number;
+  height: number;
+}
+
+export interface Thumbnailed extends ImageFacts {
+  /** Orientation-corrected sRGB JPEG, long side at most THUMBNAIL_SIZE. */
+  thumbnail: Buffer;
+}
+
+/**
+ * A guarded sharp pipeline for the bytes, already set to apply EXIF orientation, plus
+ * what the header says about the image. Throws ImageDecodeError for anything that is
+ * not a decodable image of a sane size. Other engines (codes extraction) can use it to
+ * decode exactly as the importer does.
+ */
+export async function openImage(bytes: Buffer): Promise<{ image: sharp.Sharp; facts: ImageFacts }> {
+  if (bytes.length === 0) throw new ImageDecodeError('empty file (0 bytes)');
+  const format = sniffFormat(bytes.subarray(0, 32));
+  if (!format) {
+    throw new ImageDecodeError('not an image: its contents are not JPEG, PNG, WebP, GIF, TIFF, BMP or AVIF');
+  }
+  if (format === 'bmp') return openBmp(bytes);
+
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes, { failOn: 'error', limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new ImageDecodeError(describeDecodeFailure(err, format));
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  if (!width || !height) throw new ImageDecodeError('damaged image: its header declares no size');
+  checkPixelCount(width, height);
+  if (format === 'heic' && meta.compression === 'hevc') throw new ImageDecodeError(HEIC_REASON);
+
+  const image = sharp(bytes, {
+    failOn: 'error',
+    limitInputPixels: MAX_PIXELS,
+    autoOrient: true,
+    // sRGB → sRGB through lcms changes nothing and dominates decode time.
+    ignoreIcc: isSrgbProfile(meta.icc),
+  }).timeout({ seconds: DECODE_TIMEOUT_SECONDS });
+  const oriented = meta.autoOrient ?? ((meta.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height });
+  return { image, facts: { format, width: oriented.width, height: oriented.height } };
+}
+
+function openBmp(bytes: Buffer): { image: sharp.Sharp; facts: ImageFacts } {
+  const header = readBmpHeader(bytes);
+  if (!header) throw new ImageDecodeError('not a BMP Graft can read (unknown header); convert it to PNG');
+  if (header.width <= 0 || header.height <= 0) throw new ImageDecodeError('damaged image: its header declares no size');
+  checkPixelCount(header.width, header.height);
+  if (header.compression === 0 && header.bitsPerPixel > 0) {
+    const stride = Math.ceil((header.width * header.bitsPerPixel) / 32) * 4;
+    if (header.pixelOffset + stride * header.height > bytes.length) throw new ImageDecodeError(TRUNCATED_REASON);
+  }
+  let pixels: { data: Buffer; width: number; height: number };
+  try {
+    pixels = decodeBmp(bytes, header);
+  } catch (err) {
+    const message = (err as Error).message ?? '';
+    throw new ImageDecodeError(/range|out of bounds|beyond/i.test(message) ? TRUNCATED_REASON : `cannot be decoded: ${firstLine(message)}`);
+  }
+  const image = sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 4 } }).removeAlpha();
+  return { image, facts: { format: 'bmp', width: pixels.width, height: pixels.height } };
+}
+
+/** The importer's view of an image: its facts and its thumbnail. */
+export async function thumbnailFromBytes(bytes: Buffer): Promise<Thumbnailed> {
+  const { image, facts } = await openImage(bytes);
+  const thumbnail = await renderJpeg(image, facts.format, THUMBNAIL_SIZE, 80);
+  return { ...facts, thumbnail };
+}
+
+/** An orientation-corrected sRGB JPEG of the image, long side at most `longSide`. */
+export async function jpegFromBytes(bytes: Buffer, longSide = PREVIEW_SIZE, quality = 85): Promise<Buffer> {
+  const { image, facts } = await openImage(bytes);
+  return renderJpeg(image, facts.format, longSide, quality);
+}
+
+async function renderJpeg(image: sharp.Sharp, format: ImageFormat, longSide: number, quality: number): Promise<Buffer> {
+  try {
+    return await image
+      .resize(longSide, longSide, { fit: 'inside', withoutEnlargement: true })
+      // Transparent areas become white, as in a file browser, not JPEG's default black.
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .jpeg({ quality })
+      .toBuffer();
+  } catch (err) {
+    throw new ImageDecodeError(describeDecodeFailure(err, format));
+  }
+}
+
+const TRUNCATED_REASON = 'the file is truncated or damaged (an interrupted download or copy?)';
+const HEIC_REASON = 'HEIC photos cannot be decoded by this build of Graft; export them as JPEG first';
+
+function checkPixelCount(width: number, height: number): void {
+  if (width * height > MAX_PIXELS) {
+    const mp = Math.round((width * height) / 1e6);
+    throw new ImageDecodeError(
+      `too large: ${width}×${height} pixels (${mp} megapixels) is over the ${MAX_PIXELS / 1e6}-megapixel limit ` +
+        `(a decompression bomb, or a huge scan: scale it down to import it)`,
+    );
+  }
+}
+
+/** A person's reason for a libvips failure message. */
+export function describeDecodeFailure(err: unknown, format?: ImageFormat): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/unsupported image format/i.test(message)) return 'not an image, or a format Graft cannot read';
+  if (/premature end|truncated|unexpected end|end of (file|stream|data)|not enough (data|image data)|short read|read error|incomplete/i.test(message)) {
+    return TRUNCATED_REASON;
+  }
+  if (/pixel limit/i.test(message)) return `too large: over the ${MAX_PIXELS / 1e6}-megapixel limit (a decompression bomb?)`;
+  if (/timeout/i.test(message)) return `took longer than ${DECODE_TIMEOUT_SECONDS} s to decode; the file is probably damaged`;
+  if (format === 'heic' || /hevc|no decoding plugin|unsupported codec/i.test(message)) return HEIC_REASON;
+  return `cannot be decoded: ${firstLine(message)}`;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? 'unknown error';
+}
