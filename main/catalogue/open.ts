@@ -26,7 +26,10 @@ export function openProject(file: string, options: OpenOptions = {}): Db {
   if (!exists) fs.mkdirSync(path.dirname(abs), { recursive: true });
   let db: Db;
   try {
-    db = new Database(abs, { readonly: options.readonly ?? false, fileMustExist: !create });
+    // Inside Electron run from a checkout, SQLite must be the copy built for Electron's
+    // ABI (see main/electron/native-modules.ts); everywhere else the default build is right.
+    const nativeBinding = process.versions.electron ? process.env.GRAFT_SQLITE_BINDING : undefined;
+    db = new Database(abs, { readonly: options.readonly ?? false, fileMustExist: !create, ...(nativeBinding ? { nativeBinding } : {}) });
   } catch (err) {
     throw new GraftError('io', `Cannot open the project ${abs}: ${(err as Error).message}`);
   }

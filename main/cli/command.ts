@@ -26,6 +26,8 @@ export interface Command {
   /**
    * Returns the JSON object printed with --json; `text` is what a person sees
    * without --json (defaults to a readable rendering of the object).
+   * `printed: true` when the command already wrote its one output itself (`graft serve`
+   * prints its address as soon as it listens, then runs until Ctrl+C).
    */
-  run(ctx: CommandContext): Promise<{ json: unknown; text?: string }>;
+  run(ctx: CommandContext): Promise<{ json: unknown; text?: string; printed?: boolean }>;
 }

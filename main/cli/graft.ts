@@ -87,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     const out = await command.run(ctx);
     // Wait for the write to drain: bin/graft.js exits the process right after.
     const text = ctx.json ? JSON.stringify(out.json) : (out.text ?? renderText(out.json));
-    await new Promise<void>((resolve) => process.stdout.write(`${text}\n`, () => resolve()));
+    if (!out.printed) await new Promise<void>((resolve) => process.stdout.write(`${text}\n`, () => resolve()));
     return 0;
   } catch (err) {
     const e = err as Error & { code?: string };
