@@ -6,10 +6,12 @@ import type { z } from 'zod';
 import type { MethodSpec, ParamsOf, ResultOf } from './contract';
 import { libraryMethods } from './api/library';
 import { codesMethods } from './api/codes';
+import { trainingMethods } from './api/training';
 
 export const api = {
   ...libraryMethods,
   ...codesMethods,
+  ...trainingMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Api = typeof api;

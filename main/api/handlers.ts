@@ -5,6 +5,7 @@ import { GraftError, toErrorPayload } from '../errors';
 import type { Engine } from './engine';
 import { libraryHandlers } from './library-handlers';
 import { codesHandlers } from './codes-handlers';
+import { trainingHandlers } from './training-handlers';
 
 export type Handler<M extends MethodName> = (engine: Engine, params: ParsedParams<M>) => Promise<Result<M>> | Result<M>;
 export type HandlerMap<K extends MethodName> = { [M in K]: Handler<M> };
@@ -13,6 +14,7 @@ export type HandlerMap<K extends MethodName> = { [M in K]: Handler<M> };
 const handlers: HandlerMap<MethodName> = {
   ...libraryHandlers,
   ...codesHandlers,
+  ...trainingHandlers,
 };
 
 /**

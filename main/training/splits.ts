@@ -25,7 +25,8 @@ export interface LabelledImage {
   imageId: number;
   classId: number;
   className: string;
-  split: Split;
+  /** Null until assignSplits has dealt the image. */
+  split: Split | null;
   /** First present file, else any file: what the user recognises the image by. */
   path: string;
 }
@@ -106,7 +107,7 @@ export function assignSplits(db: Db, options: SplitOptions): SplitReport {
 
 const TRAINABLE_IDS_SQL = `SELECT i.id FROM images i JOIN classes c ON c.id = i.class_id AND c.deleted_at IS NULL WHERE i.conflict = 0`;
 
-/** Every trainable image with its split (call assignSplits first), in a stable order. */
+/** Every trainable image with its split (null until assignSplits dealt it), in a stable order. */
 export function labelledImages(db: Db): LabelledImage[] {
   return db
     .prepare(
@@ -114,7 +115,7 @@ export function labelledImages(db: Db): LabelledImage[] {
               (SELECT f.path FROM files f WHERE f.image_id = i.id ORDER BY f.missing, f.id LIMIT 1) AS path
          FROM images i
          JOIN classes c ON c.id = i.class_id AND c.deleted_at IS NULL
-         JOIN splits s ON s.image_id = i.id
+         LEFT JOIN splits s ON s.image_id = i.id
         WHERE i.conflict = 0
         ORDER BY c.position, i.id`,
     )
