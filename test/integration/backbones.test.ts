@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadBackbone } from '../../main/tf/backbone';
+import { preprocessBatch } from '../../main/tf/preprocess';
+import { getBackbone } from '../../main/tf/registry';
+import { getTf } from '../../main/tf/runtime';
+import { modelsDir, testdataDir } from '../helpers/paths';
+
+const labels = JSON.parse(fs.readFileSync(path.join(testdataDir, 'imagenet_labels_1000.json'), 'utf8')) as string[];
+const chelsea = path.join(testdataDir, 'chelsea.png');
+const coffee = path.join(testdataDir, 'coffee.png');
+const cats = /tabby|egyptian cat|tiger cat/i;
+
+async function top(id: string, k: number): Promise<string[][]> {
+  const bb = await loadBackbone(id, { modelsDir });
+  const { tf } = bb;
+  const x = await preprocessBatch(tf, [chelsea, coffee], getBackbone(id));
+  const probs = (bb.layersModel ? bb.layersModel.predict(x) : bb.graphModel!.predict(x)) as import('@tensorflow/tfjs').Tensor2D;
+  const { indices, values } = tf.topk(probs, k);
+  const idx = (await indices.array()) as number[][];
+  tf.dispose([x, probs, indices, values]);
+  bb.dispose();
+  // The TF Hub graph has 1001 outputs, index 0 = background.
+  const offset = getBackbone(id).imagenetHead?.labels === 'imagenet1001' ? 1 : 0;
+  return idx.map((row) => row.map((i) => labels[i - offset]));
+}
+
+describe('backbones: weights, layer order and preprocessing are right', () => {
+  it('runs on a fast runtime, never silently on the plain-JS cpu backend', async () => {
+    const { runtime } = await getTf();
+    assert.ok(runtime === 'wasm' || runtime === 'tensorflow', `runtime ${runtime}`);
+  });
+
+  for (const id of ['mobilenet_v1_0.25_224', 'mobilenet_v1_0.75_224', 'tfhub_mobilenet_v1_025_224_classification']) {
+    it(`${id}: coffee.png is espresso (top 1), chelsea.png a cat (top 2)`, async () => {
+      const [cat, cup] = await top(id, 2);
+      assert.equal(cup[0], 'espresso', `coffee → ${cup.join(', ')}`);
+      assert.ok(cat.some((l) => cats.test(l)), `chelsea → ${cat.join(', ')}`);
+    });
+  }
+
+  for (const id of ['mobilenet_v1_0.25_224', 'mobilenet_v1_0.75_224', 'mobilenet_v2_0.35_224_notop', 'tfhub_mobilenet_v1_025_224_classification']) {
+    it(`${id}: the fast path equals the original network within 1e-4 and leaks no tensors`, async () => {
+      const fast = await loadBackbone(id, { modelsDir });
+      const slow = await loadBackbone(id, { modelsDir, fast: false });
+      const { tf } = fast;
+      assert.equal(fast.dim, getBackbone(id).dim);
+      if (fast.layersModel) assert.ok(fast.fast, `fast path not used: ${fast.slowReason}`);
+      const x = await preprocessBatch(tf, [chelsea, coffee], fast.spec);
+      const noise = tf.randomUniform([3, fast.inputSize, fast.inputSize, 3], fast.spec.inputRange[0], fast.spec.inputRange[1]) as import('@tensorflow/tfjs').Tensor4D;
+      const before = tf.memory().numTensors;
+      for (const input of [x, noise]) {
+        const a = fast.embed(input);
+        const b = slow.embed(input);
+        const [da, db] = [await a.data(), await b.data()];
+        let max = 0;
+        for (let i = 0; i < da.length; i++) max = Math.max(max, Math.abs(da[i] - db[i]));
+        assert.ok(max <= 1e-4, `max difference ${max}`);
+        assert.ok(da.some((v) => v !== 0), 'codes are not all zero');
+        tf.dispose([a, b]);
+      }
+      const codes = await fast.embedImages([chelsea, coffee]);
+      assert.equal(codes.length, 2);
+      assert.equal(codes[0].length, fast.dim);
+      assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+      tf.dispose([x, noise]);
+      fast.dispose();
+      slow.dispose();
+    });
+  }
+});
