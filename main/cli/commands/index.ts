@@ -6,10 +6,14 @@ import { codesCommand } from './codes';
 import { doctorCommand } from './doctor';
 import { importCommand } from './import';
 import { labelCommand } from './label';
+import { mistakesCommand } from './mistakes';
+import { predictCommand } from './predict';
+import { runsCommand } from './runs';
+import { trainCommand } from './train';
 import { redoCommand } from './redo';
 import { serveCommand } from './serve';
 import { statusCommand } from './status';
 import { undoCommand } from './undo';
 
 /** Every `graft` command, in the order `graft --help` lists them. */
-export const commands: Command[] = [importCommand, statusCommand, classesCommand, classCommand, labelCommand, undoCommand, redoCommand, serveCommand, codesCommand, backbonesCommand, doctorCommand];
+export const commands: Command[] = [importCommand, statusCommand, classesCommand, classCommand, labelCommand, undoCommand, redoCommand, serveCommand, codesCommand, trainCommand, runsCommand, mistakesCommand, predictCommand, backbonesCommand, doctorCommand];
