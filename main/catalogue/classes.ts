@@ -20,7 +20,9 @@ export const CLASS_COLORS = [
  * shortcut of the first nine, so a gap would leave a dead key.
  *
  * Every change here is one undoable operation (see operations.ts) and runs in one
- * transaction; `applyClassOperation` / `revertClassOperation` are what undo and
+ * IMMEDIATE transaction: it takes the write lock before reading, so a CLI and the app
+ * working on the same project wait for each other instead of one failing with a
+ * stale snapshot (SQLITE_BUSY_SNAPSHOT) halfway through; `applyClassOperation` / `revertClassOperation` are what undo and
  * redo (labels.ts) call, and the first application of merge and delete goes through
  * the same code as their redo.
  */
@@ -86,7 +88,7 @@ export function createClass(db: Db, name: string, color?: string, now = Date.now
     const id = insertClass(db, clean, chosen, now);
     recordOperation(db, 'create', `Create class "${clean}"`, { classId: id, name: clean } satisfies CreatePayload, now);
     return getClass(db, id);
-  })();
+  }).immediate();
 }
 
 export function renameClass(db: Db, id: number, name: string, now = Date.now()): ClassInfo {
@@ -105,7 +107,7 @@ export function renameClass(db: Db, id: number, name: string, now = Date.now()):
     const payload: RenamePayload = { classId: id, from: cls.name, to: clean };
     recordOperation(db, 'rename', `Rename class "${cls.name}" to "${clean}"`, payload, now);
     return getClass(db, id);
-  })();
+  }).immediate();
 }
 
 export function recolorClass(db: Db, id: number, color: string, now = Date.now()): ClassInfo {
@@ -117,7 +119,7 @@ export function recolorClass(db: Db, id: number, color: string, now = Date.now()
     const payload: RecolorPayload = { classId: id, from: cls.color, to: clean };
     recordOperation(db, 'recolor', `Change the colour of "${cls.name}"`, payload, now);
     return getClass(db, id);
-  })();
+  }).immediate();
 }
 
 /**
@@ -140,7 +142,7 @@ export function reorderClasses(db: Db, ids: number[], now = Date.now()): ClassIn
     const payload: ReorderPayload = { before, after };
     recordOperation(db, 'reorder', 'Reorder classes', payload, now);
     return listClasses(db);
-  })();
+  }).immediate();
 }
 
 /** Moves every image of `from` into `into`, then removes `from`: one undoable step. */
@@ -156,7 +158,7 @@ export function mergeClasses(db: Db, from: number, into: number, now = Date.now(
     const operationId = recordOperation(db, 'merge', `Merge "${source.name}" into "${target.name}"${what}`, payload, now);
     const changed = retire(db, operationId, payload, now);
     return { changed, operationId };
-  })();
+  }).immediate();
 }
 
 /** Removes a class; its images become unlabelled, and undo brings both back. */
@@ -168,7 +170,7 @@ export function deleteClass(db: Db, id: number, now = Date.now()): LabelChangeRe
     const operationId = recordOperation(db, 'delete', `Delete class "${cls.name}"${what}`, payload, now);
     const changed = retire(db, operationId, payload, now);
     return { changed, operationId };
-  })();
+  }).immediate();
 }
 
 // ---------------------------------------------------------------------------

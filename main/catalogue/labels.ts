@@ -12,6 +12,8 @@ import { applyLabelRows, markUndone, nextRedo, nextUndo, recordOperation, revert
  * Setting a label is what a person does to settle a conflict (the same bytes
  * imported under folders of different classes), so it clears `conflict`; undo
  * restores it from `label_history.old_conflict`.
+ *
+ * Transactions are IMMEDIATE for the reason given in classes.ts.
  */
 
 /**
@@ -58,7 +60,7 @@ export function setLabels(db: Db, imageIds: readonly number[], classId: number |
     ).run(operationId, classId, idsJson, classId);
     const changed = applyLabelRows(db, operationId, true);
     return { changed, operationId };
-  })();
+  }).immediate();
 }
 
 /** Reverts the newest step not yet undone. */
@@ -69,7 +71,7 @@ export function undo(db: Db, now = Date.now()): UndoResult {
     const outcome = op.kind === 'label' ? { changed: revertLabelRows(db, op.id, true) } : revertClassOperation(db, op, now);
     markUndone(db, op.id, true);
     return { description: summary('Undid', op, outcome), changed: outcome.changed };
-  })();
+  }).immediate();
 }
 
 /** Re-applies the step undone most recently. */
@@ -80,7 +82,7 @@ export function redo(db: Db, now = Date.now()): UndoResult {
     const outcome = op.kind === 'label' ? { changed: applyLabelRows(db, op.id, true) } : applyClassOperation(db, op, now);
     markUndone(db, op.id, false);
     return { description: summary('Redid', op, outcome), changed: outcome.changed };
-  })();
+  }).immediate();
 }
 
 /** What undo and redo would do now, for menu items ("Undo Label 3 images as "roses""). */
