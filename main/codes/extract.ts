@@ -156,6 +156,7 @@ async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[]
   const pool = await EmbedPool.start(spec, weights.dir, { workers: options.workers, fast: options.fast });
   const t0 = Date.now();
   let computed = 0;
+  let failedCodes = 0;
   const rate = new Rate();
   try {
     const batchSize = Math.max(1, options.batchSize ?? 16);
@@ -174,6 +175,7 @@ async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[]
         const t = items[i];
         if ('reason' in d) {
           base.failed.push({ path: d.path, reason: d.reason });
+          failedCodes += t.views.length;
           return;
         }
         for (const view of t.views) {
@@ -195,7 +197,7 @@ async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[]
         writeCodes(db, rows);
         computed += rows.length;
       }
-      const done = computed + base.failed.length;
+      const done = computed + failedCodes;
       const r = rate.add(done);
       report({ stage: 'codes', backbone: spec.id, done: Math.min(done, total), total, imagesPerSecond: r, etaSeconds: r > 0 ? (total - done) / r : null });
     };
