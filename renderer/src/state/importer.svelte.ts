@@ -1,0 +1,174 @@
+import type { ImportSummary, JobProgress } from 'shared/types';
+import { backend, messageOf } from './backend.svelte';
+import { plural } from '../lib/format';
+import { toasts } from './toasts.svelte';
+
+export type ImportPhase = 'choose' | 'starting' | 'running' | 'cancelling' | 'done' | 'failed';
+
+const RECENT_KEY = 'graft.recentImportFolders';
+const MAX_RECENT = 6;
+
+function readRecent(): string[] {
+  try {
+    const list = JSON.parse(localStorage.getItem(RECENT_KEY) ?? '[]');
+    return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string').slice(0, MAX_RECENT) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * One folder import at a time: start it, follow its progress events, cancel it, and
+ * keep its summary for the dialog. The import runs in the engine as a job, so closing
+ * the dialog does not stop it; reopening shows where it is.
+ */
+class Importer {
+  #phase = $state<ImportPhase>('choose');
+  #folder = $state('');
+  #jobId = $state<string | null>(null);
+  #progress = $state<JobProgress | null>(null);
+  #summary = $state<ImportSummary | null>(null);
+  #error = $state<string | null>(null);
+  #recent = $state<string[]>(readRecent());
+  #startedAt = $state(0);
+  /** Events that arrived before import.start answered with the job id. */
+  #early: Array<{ jobId: string; apply: () => void }> = [];
+
+  get phase(): ImportPhase {
+    return this.#phase;
+  }
+  get folder(): string {
+    return this.#folder;
+  }
+  get progress(): JobProgress | null {
+    return this.#progress;
+  }
+  get summary(): ImportSummary | null {
+    return this.#summary;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  get recent(): readonly string[] {
+    return this.#recent;
+  }
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+  /** Running or being cancelled: the toolbar shows a small progress indicator. */
+  get active(): boolean {
+    return this.#phase === 'starting' || this.#phase === 'running' || this.#phase === 'cancelling';
+  }
+
+  async start(folder: string): Promise<boolean> {
+    const trimmed = folder.trim();
+    if (!trimmed) {
+      this.#error = 'Type or paste the path of a folder to import.';
+      return false;
+    }
+    if (this.active) return false;
+    this.#folder = trimmed;
+    this.#phase = 'starting';
+    this.#progress = null;
+    this.#summary = null;
+    this.#error = null;
+    this.#early = [];
+    this.#startedAt = Date.now();
+    try {
+      const { jobId } = await backend.call('import.start', { folder: trimmed });
+      this.#jobId = jobId;
+      if (this.#phase === 'starting') this.#phase = 'running';
+      this.#remember(trimmed);
+      const early = this.#early.filter((e) => e.jobId === jobId);
+      this.#early = [];
+      for (const e of early) e.apply();
+      return true;
+    } catch (err) {
+      this.#phase = 'choose';
+      this.#error = messageOf(err);
+      return false;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (!this.#jobId || !this.active) return;
+    this.#phase = 'cancelling';
+    try {
+      await backend.call('jobs.cancel', { jobId: this.#jobId });
+    } catch (err) {
+      toasts.error(`Could not cancel the import: ${messageOf(err)}`);
+    }
+  }
+
+  /** Back to the folder chooser for another import. */
+  reset(): void {
+    if (this.active) return;
+    this.#phase = 'choose';
+    this.#summary = null;
+    this.#progress = null;
+    this.#error = null;
+    this.#jobId = null;
+  }
+
+  forget(folder: string): void {
+    this.#recent = this.#recent.filter((f) => f !== folder);
+    this.#saveRecent();
+  }
+
+  listen(): () => void {
+    const offProgress = backend.on('job.progress', (p) => {
+      if (p.kind !== 'import') return;
+      this.#route(p.jobId, () => {
+        this.#progress = p;
+      });
+    });
+    const offFinished = backend.on('job.finished', (f) => {
+      if (f.kind !== 'import') return;
+      this.#route(f.jobId, () => {
+        if (f.status === 'failed') {
+          this.#phase = 'failed';
+          this.#error = f.error?.message ?? 'The import failed.';
+          toasts.error(`Import failed: ${this.#error}`);
+          return;
+        }
+        const summary = (f.result as ImportSummary | undefined) ?? null;
+        this.#summary = summary;
+        this.#phase = 'done';
+        if (summary) {
+          const cancelled = f.status === 'cancelled' || summary.cancelled;
+          toasts.show(
+            `${cancelled ? 'Import cancelled' : 'Import finished'}: ${plural(summary.newImages, 'new image')}` +
+              (summary.skipped.length ? `, ${summary.skipped.length} skipped` : ''),
+            { kind: cancelled ? 'info' : 'success' },
+          );
+        } else if (f.status === 'cancelled') {
+          toasts.show('Import cancelled');
+        }
+      });
+    });
+    return () => {
+      offProgress();
+      offFinished();
+    };
+  }
+
+  #route(jobId: string, apply: () => void): void {
+    if (this.#jobId === jobId) apply();
+    else if (this.#phase === 'starting') this.#early.push({ jobId, apply });
+  }
+
+  #remember(folder: string): void {
+    this.#recent = [folder, ...this.#recent.filter((f) => f !== folder)].slice(0, MAX_RECENT);
+    this.#saveRecent();
+  }
+
+  #saveRecent(): void {
+    try {
+      localStorage.setItem(RECENT_KEY, JSON.stringify(this.#recent));
+    } catch {
+      // Recent folders are a convenience only.
+    }
+  }
+}
+
+export const importer = new Importer();
