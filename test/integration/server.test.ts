@@ -18,6 +18,7 @@ import sharp from 'sharp';
 import WebSocket from 'ws';
 import { Engine } from '../../main/api/engine';
 import { call } from '../../main/api/handlers';
+import { respondToImageRequest } from '../../main/electron/protocol-responses';
 import type { RunningServer } from '../../main/server/server';
 import { startServer } from '../../main/server/server';
 import type { ApiEvents } from '../../shared/events';
@@ -291,6 +292,18 @@ describe('loopback web transport', () => {
     assert.equal((await request(server, { path: '/thumb/1e3', headers: { 'x-graft-token': server.token } })).status, 400);
     assert.equal((await request(server, { path: '/thumb/987654', headers: { 'x-graft-token': server.token } })).status, 404);
     assert.equal((await request(server, { method: 'DELETE', path: `/thumb/${imageId}`, headers: { 'x-graft-token': server.token } })).status, 405);
+  });
+
+  test("the desktop app's graft-image: protocol serves the same images", async () => {
+    const thumb = await respondToImageRequest(engine, `graft-image://thumb/${imageId}`);
+    assert.equal(thumb.status, 200);
+    assert.equal(thumb.headers.get('content-type'), 'image/jpeg');
+    const bytes = Buffer.from(await thumb.arrayBuffer());
+    const viaHttp = await request(server, { path: `/thumb/${imageId}`, headers: { 'x-graft-token': server.token } });
+    assert.ok(bytes.equals(viaHttp.body), 'same bytes through both transports');
+    const preview = await respondToImageRequest(engine, `graft-image://image/${imageId}`);
+    assert.equal((await sharp(Buffer.from(await preview.arrayBuffer())).metadata()).format, 'jpeg');
+    assert.equal((await respondToImageRequest(engine, 'graft-image://thumb/987654')).status, 404);
   });
 
   test('events arrive over the socket: direct, from a label change, and from an import job', async () => {
