@@ -32,8 +32,9 @@ export function readBmpHeader(buf: Buffer): BmpHeader | null {
 }
 
 /**
- * Decodes a BMP to RGBA pixels (alpha is not meaningful: most 32-bit BMPs leave the
- * fourth byte at zero, so callers drop it). Throws on damaged or truncated files.
+ * Decodes a BMP to packed RGB pixels. Alpha is dropped: most 32-bit BMPs leave the
+ * fourth byte at zero, which would otherwise make them entirely transparent.
+ * Throws on damaged or truncated files.
  */
 export function decodeBmp(buf: Buffer, header: BmpHeader): { data: Buffer; width: number; height: number } {
   // bmp-ts reads the pixel array straight after the header and palette, but the file
@@ -46,5 +47,12 @@ export function decodeBmp(buf: Buffer, header: BmpHeader): { data: Buffer; width
     bytes = Buffer.concat([buf.subarray(0, expected), buf.subarray(header.pixelOffset)]);
   }
   const image = decode(bytes, { toRGBA: true });
-  return { data: image.data, width: image.width, height: image.height };
+  const rgba = image.data;
+  const rgb = Buffer.allocUnsafe((rgba.length / 4) * 3);
+  for (let i = 0, o = 0; i < rgba.length; i += 4, o += 3) {
+    rgb[o] = rgba[i];
+    rgb[o + 1] = rgba[i + 1];
+    rgb[o + 2] = rgba[i + 2];
+  }
+  return { data: rgb, width: image.width, height: image.height };
 }

@@ -98,21 +98,42 @@ function openBmp(bytes: Buffer): { image: sharp.Sharp; facts: ImageFacts } {
     const message = (err as Error).message ?? '';
     throw new ImageDecodeError(/range|out of bounds|beyond/i.test(message) ? TRUNCATED_REASON : `cannot be decoded: ${firstLine(message)}`);
   }
-  const image = sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 4 } }).removeAlpha();
+  const image = sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 3 } });
   return { image, facts: { format: 'bmp', width: pixels.width, height: pixels.height } };
 }
 
 /** The importer's view of an image: its facts and its thumbnail. */
 export async function thumbnailFromBytes(bytes: Buffer): Promise<Thumbnailed> {
-  const { image, facts } = await openImage(bytes);
-  const thumbnail = await renderJpeg(image, facts.format, THUMBNAIL_SIZE, 80);
-  return { ...facts, thumbnail };
+  return withClearReason(async () => {
+    const { image, facts } = await openImage(bytes);
+    const thumbnail = await renderJpeg(image, facts.format, THUMBNAIL_SIZE, 80);
+    return { ...facts, thumbnail };
+  });
 }
 
 /** An orientation-corrected sRGB JPEG of the image, long side at most `longSide`. */
 export async function jpegFromBytes(bytes: Buffer, longSide = PREVIEW_SIZE, quality = 85): Promise<Buffer> {
-  const { image, facts } = await openImage(bytes);
-  return renderJpeg(image, facts.format, longSide, quality);
+  return withClearReason(async () => {
+    const { image, facts } = await openImage(bytes);
+    return renderJpeg(image, facts.format, longSide, quality);
+  });
+}
+
+/**
+ * libvips keeps its last error message in one buffer for the whole process; when
+ * several decodes fail or finish at once, a failure can reach us as "Unknown error"
+ * (seen with a truncated JPEG decoded beside others). The failure itself is real, only
+ * its message is lost, so decode again (at most twice) to learn the actual reason.
+ */
+async function withClearReason<T>(decode: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await decode();
+    } catch (err) {
+      const lostMessage = err instanceof ImageDecodeError && err.reason === UNKNOWN_REASON;
+      if (!lostMessage || attempt >= 2) throw err;
+    }
+  }
 }
 
 async function renderJpeg(image: sharp.Sharp, format: ImageFormat, longSide: number, quality: number): Promise<Buffer> {
@@ -129,6 +150,7 @@ async function renderJpeg(image: sharp.Sharp, format: ImageFormat, longSide: num
   }
 }
 
+const UNKNOWN_REASON = 'cannot be decoded: the image data is damaged, or in a variant Graft cannot read';
 const TRUNCATED_REASON = 'the file is truncated or damaged (an interrupted download or copy?)';
 const HEIC_REASON = 'HEIC photos cannot be decoded by this build of Graft; export them as JPEG first';
 
@@ -152,6 +174,7 @@ export function describeDecodeFailure(err: unknown, format?: ImageFormat): strin
   if (/pixel limit/i.test(message)) return `too large: over the ${MAX_PIXELS / 1e6}-megapixel limit (a decompression bomb?)`;
   if (/timeout/i.test(message)) return `took longer than ${DECODE_TIMEOUT_SECONDS} s to decode; the file is probably damaged`;
   if (format === 'heic' || /hevc|no decoding plugin|unsupported codec/i.test(message)) return HEIC_REASON;
+  if (!message.trim() || /^unknown error$/i.test(message.trim())) return UNKNOWN_REASON;
   return `cannot be decoded: ${firstLine(message)}`;
 }
 

@@ -45,7 +45,9 @@ export interface ImportOptions {
 
 type Prepared = { kind: 'file'; file: FileToRecord } | { kind: 'skip'; skip: SkippedReport };
 
-type DecodeOutcome = { ok: true; decoded: Thumbnailed } | { ok: false; reason: string };
+/** How decoding a hash's first file went; `decoded` is dropped once the image is committed. */
+type DecodeOutcome = { ok: true; decoded?: Thumbnailed } | { ok: false; reason: string };
+const RECORDED: Promise<DecodeOutcome> = Promise.resolve({ ok: true });
 
 export async function importFolder(db: Db, folder: string, options: ImportOptions = {}): Promise<ImportSummary> {
   const started = Date.now();
@@ -83,8 +85,13 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
   const skipped: SkippedReport[] = [...scan.skipped];
   let added = 0;
   let newImages = 0;
-  /** hash → how decoding its first file went, so later copies are not decoded again. */
-  const claims = new Map<string, Promise<{ ok: true } | { ok: false; reason: string }>>();
+  /**
+   * hash → its decoding, so identical files are decoded once. Files finish reading in
+   * any order, so the file that decodes may come *after* an identical one in path
+   * order, which then commits first: every waiter gets the thumbnail too, until the
+   * image is in the catalogue.
+   */
+  const claims = new Map<string, Promise<DecodeOutcome>>();
 
   async function prepare(f: ScannedFile): Promise<Prepared> {
     const skip = (reason: string): Prepared => ({ kind: 'skip', skip: { path: f.path, reason } });
@@ -109,17 +116,14 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
     const hash = createHash('sha256').update(bytes).digest('hex');
     const file: FileToRecord = { path: f.path, folderClass: f.folderClass, size: bytes.length, mtimeMs, hash };
     if (writer.hasImage(hash)) return { kind: 'file', file };
-    const claim = claims.get(hash);
-    if (claim) {
-      const first = await claim;
-      return first.ok ? { kind: 'file', file } : skip(first.reason);
+    let decoding = claims.get(hash);
+    if (!decoding) {
+      decoding = thumbnailFromBytes(bytes).then(
+        (decoded) => ({ ok: true, decoded }),
+        (err) => ({ ok: false, reason: err instanceof ImageDecodeError ? err.reason : describeDecodeFailure(err) }),
+      );
+      claims.set(hash, decoding);
     }
-    const decoding: Promise<DecodeOutcome> = thumbnailFromBytes(bytes).then(
-      (decoded) => ({ ok: true, decoded }),
-      (err) => ({ ok: false, reason: err instanceof ImageDecodeError ? err.reason : describeDecodeFailure(err) }),
-    );
-    // Keep only the verdict in the map, not the thumbnail.
-    claims.set(hash, decoding.then((o) => (o.ok ? { ok: true as const } : o)));
     const outcome = await decoding;
     if (!outcome.ok) return skip(outcome.reason);
     return { kind: 'file', file: { ...file, decoded: outcome.decoded } };
@@ -147,6 +151,8 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
         }
         try {
           const outcome = writer.record(r.file);
+          // Recorded: later copies find the image in the catalogue; free the thumbnail.
+          if (r.file.decoded) claims.set(r.file.hash, RECORDED);
           if (outcome === 'unchanged') unchanged++;
           else {
             added++;

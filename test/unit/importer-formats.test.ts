@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { folderClassOf, isHiddenName, isImageFileName, sniffFormat } from '../../main/importer/formats';
+import { iccDescription, isSrgbProfile } from '../../main/importer/icc';
+import { pathRange } from '../../main/importer/record';
+import { describeDecodeFailure } from '../../main/importer/decode';
+
+describe('import candidates', () => {
+  it('takes image extensions in any case and nothing else', () => {
+    for (const name of ['a.jpg', 'B.JPEG', 'c.Png', 'd.webp', 'e.gif', 'f.tif', 'g.TIFF', 'h.bmp', 'i.avif', 'j.heic', 'k.jfif']) {
+      assert.ok(isImageFileName(name), name);
+    }
+    for (const name of ['LICENSE.txt', 'photo.jpg.xmp', 'movie.mov', 'jpg', 'notes.md', 'archive.zip']) {
+      assert.ok(!isImageFileName(name), name);
+    }
+  });
+
+  it('ignores hidden files such as AppleDouble companions', () => {
+    assert.ok(isHiddenName('._IMG_0001.jpg'));
+    assert.ok(isHiddenName('.DS_Store'));
+    assert.ok(!isHiddenName('IMG_0001.jpg'));
+  });
+
+  it('labels by the top-level subfolder, NFC-normalised', () => {
+    const root = path.join(path.sep, 'photos');
+    assert.equal(folderClassOf(root, path.join(root, 'daisy', 'a.jpg')), 'daisy');
+    assert.equal(folderClassOf(root, path.join(root, 'daisy', '2019', 'june', 'a.jpg')), 'daisy');
+    assert.equal(folderClassOf(root, path.join(root, 'a.jpg')), null);
+    // "é" decomposed (as macOS stores names) becomes the composed form.
+    assert.equal(folderClassOf(root, path.join(root, 'Cafe\u0301', 'a.jpg')), 'Caf\u00e9');
+    assert.equal(folderClassOf(root, path.join(root, 'x'.repeat(101), 'a.jpg')), null);
+  });
+});
+
+describe('sniffFormat', () => {
+  it('recognises each format by its bytes, not its name', async () => {
+    const img = sharp({ create: { width: 4, height: 4, channels: 3, background: '#336699' } });
+    assert.equal(sniffFormat(await img.clone().jpeg().toBuffer()), 'jpeg');
+    assert.equal(sniffFormat(await img.clone().png().toBuffer()), 'png');
+    assert.equal(sniffFormat(await img.clone().webp().toBuffer()), 'webp');
+    assert.equal(sniffFormat(await img.clone().gif().toBuffer()), 'gif');
+    assert.equal(sniffFormat(await img.clone().tiff().toBuffer()), 'tiff');
+    assert.equal(sniffFormat(await img.clone().avif().toBuffer()), 'avif');
+    assert.equal(sniffFormat(Buffer.concat([Buffer.from('BM'), Buffer.alloc(60)])), 'bmp');
+    assert.equal(sniffFormat(Buffer.from('<!DOCTYPE html><html>')), null);
+    assert.equal(sniffFormat(Buffer.alloc(0)), null);
+  });
+});
+
+describe('ICC profiles', () => {
+  it('recognises an embedded sRGB profile, and no other', async () => {
+    const base = sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } });
+    const profileOf = async (name: string) => (await sharp(await base.clone().withIccProfile(name).jpeg().toBuffer()).metadata()).icc!;
+    const srgb = await profileOf('srgb');
+    const p3 = await profileOf('p3');
+    assert.match(iccDescription(srgb) ?? '', /sRGB/);
+    assert.ok(isSrgbProfile(srgb));
+    assert.ok(!isSrgbProfile(p3), `p3 profile "${iccDescription(p3)}" must be converted`);
+    assert.ok(!isSrgbProfile(undefined));
+    assert.ok(!isSrgbProfile(Buffer.alloc(64)));
+    // A damaged profile (tag table pointing past the end) is not trusted.
+    const broken = Buffer.from(srgb);
+    broken.writeUInt32BE(0xffffff, 128);
+    assert.ok(!isSrgbProfile(broken));
+  });
+});
+
+describe('pathRange', () => {
+  it('bounds exactly the paths inside a folder', () => {
+    const [from, to] = pathRange('/data/flowers');
+    const inside = (p: string) => p >= from && p < to;
+    assert.ok(inside('/data/flowers/daisy/a.jpg'));
+    assert.ok(inside('/data/flowers/a.jpg'));
+    assert.ok(!inside('/data/flowers'));
+    assert.ok(!inside('/data/flowers-mini/daisy/a.jpg'));
+    assert.ok(!inside('/data/flowers0/a.jpg'));
+  });
+});
+
+describe('describeDecodeFailure', () => {
+  it('turns libvips messages into reasons a person can act on', () => {
+    assert.match(describeDecodeFailure(new Error('VipsJpeg: premature end of JPEG image')), /truncated/);
+    assert.match(describeDecodeFailure(new Error('Input buffer contains unsupported image format')), /not an image/);
+    assert.match(describeDecodeFailure(new Error('Input image exceeds pixel limit')), /megapixel limit/);
+    assert.match(describeDecodeFailure(new Error('something odd\nwith details')), /^cannot be decoded: something odd$/);
+    // libvips can lose a message under concurrency; the reason still says what to think.
+    assert.match(describeDecodeFailure(new Error('Unknown error')), /damaged, or in a variant/);
+  });
+});
