@@ -143,7 +143,7 @@ describe('graft classes, class, label, undo, redo', () => {
     assert.deepEqual(graft(['undo']).out, { description: 'Undid: create class "ferns"', changed: 0 });
     assert.deepEqual(graft(['redo']).out.description, 'Redid: create class "ferns"');
     assert.deepEqual(graft(['redo']).out.changed, 1);
-    assert.match(graft(['redo'], false).stdout, /^Redid: remove the label from 2 images \(2 images relabelled\)\n$/);
+    assert.match(graft(['redo'], false).stdout, /^Redid: remove the label from 2 images\. 2 images relabelled\.\n$/);
     assert.deepEqual(state(), end);
     fails(['redo'], /^graft redo: Nothing to redo\.$/);
     for (let i = 0; i < 6; i++) assert.equal(graft(['undo']).code, 0);

@@ -2,10 +2,10 @@ import type { UndoResult } from '../../../shared/types';
 import { call } from '../../api/handlers';
 import type { Command } from '../command';
 
-/** "Undid: label 3 images as "roses" (3 images relabelled)". */
+/** 'Undid: label 3 images as "roses". 3 images relabelled.' */
 export function stepText(result: UndoResult): string {
   const n = result.changed;
-  return `${result.description}${n ? ` (${n} image${n === 1 ? '' : 's'} relabelled)` : ''}`;
+  return `${result.description}.${n ? ` ${n} image${n === 1 ? '' : 's'} relabelled.` : ''}`;
 }
 
 export const undoCommand: Command = {
