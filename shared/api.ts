@@ -7,11 +7,13 @@ import type { MethodSpec, ParamsOf, ResultOf } from './contract';
 import { libraryMethods } from './api/library';
 import { codesMethods } from './api/codes';
 import { trainingMethods } from './api/training';
+import { exportMethods } from './api/export';
 
 export const api = {
   ...libraryMethods,
   ...codesMethods,
   ...trainingMethods,
+  ...exportMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Api = typeof api;

@@ -6,6 +6,7 @@ import type { Engine } from './engine';
 import { libraryHandlers } from './library-handlers';
 import { codesHandlers } from './codes-handlers';
 import { trainingHandlers } from './training-handlers';
+import { exportHandlers } from './export-handlers';
 
 export type Handler<M extends MethodName> = (engine: Engine, params: ParsedParams<M>) => Promise<Result<M>> | Result<M>;
 export type HandlerMap<K extends MethodName> = { [M in K]: Handler<M> };
@@ -15,6 +16,7 @@ const handlers: HandlerMap<MethodName> = {
   ...libraryHandlers,
   ...codesHandlers,
   ...trainingHandlers,
+  ...exportHandlers,
 };
 
 /**

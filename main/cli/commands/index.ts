@@ -4,6 +4,7 @@ import { backbonesCommand } from './backbones';
 import { classesCommand } from './classes';
 import { codesCommand } from './codes';
 import { doctorCommand } from './doctor';
+import { exportCommand } from './export';
 import { importCommand } from './import';
 import { labelCommand } from './label';
 import { mistakesCommand } from './mistakes';
@@ -16,4 +17,4 @@ import { statusCommand } from './status';
 import { undoCommand } from './undo';
 
 /** Every `graft` command, in the order `graft --help` lists them. */
-export const commands: Command[] = [importCommand, statusCommand, classesCommand, classCommand, labelCommand, undoCommand, redoCommand, serveCommand, codesCommand, trainCommand, runsCommand, mistakesCommand, predictCommand, backbonesCommand, doctorCommand];
+export const commands: Command[] = [importCommand, statusCommand, classesCommand, classCommand, labelCommand, undoCommand, redoCommand, serveCommand, codesCommand, trainCommand, runsCommand, mistakesCommand, predictCommand, exportCommand, backbonesCommand, doctorCommand];

@@ -1,0 +1,33 @@
+/** Shapes shared by the exporters. */
+import type { Db } from '../catalogue/open';
+
+export type ExportFormat = 'tfjs' | 'report' | 'dataset' | 'codes';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['tfjs', 'report', 'dataset', 'codes'];
+/** What `graft export` writes when no format is named: the model and its report. */
+export const DEFAULT_FORMATS: readonly ExportFormat[] = ['tfjs', 'report'];
+
+export type SplitChoice = 'all' | 'train' | 'validation' | 'test';
+
+export interface WrittenFile {
+  /** Relative to the export folder, with forward slashes. */
+  file: string;
+  bytes: number;
+}
+
+export interface SkippedItem {
+  /** The image's file (or its hash when no file is known). */
+  path: string;
+  reason: string;
+}
+
+/** What every exporter gets: where to write, the catalogue, and the job's signal and progress. */
+export interface ExportStep {
+  db: Db;
+  /** The staging folder being written. */
+  dir: string;
+  modelsDir?: string;
+  signal?: AbortSignal;
+  progress(stage: string, done: number, total: number, message?: string): void;
+  written(file: WrittenFile): void;
+  skipped(item: SkippedItem): void;
+}

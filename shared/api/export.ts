@@ -1,0 +1,49 @@
+/**
+ * Export methods. Export is a job: `export.start` returns its id; progress arrives as
+ * `job.progress` (stages 'model', 'copy', 'codes', 'write', 'mistakes', 'report',
+ * 'finish') and the `ExportResult` in `job.finished`. The target folder is written
+ * all at once (staged beside it, then renamed), so a failed or cancelled export
+ * leaves it untouched.
+ */
+import { z } from 'zod';
+import { method, returns } from '../contract';
+
+export const exportFormat = z.enum(['tfjs', 'report', 'dataset', 'codes']);
+export type ExportFormatName = z.infer<typeof exportFormat>;
+
+export interface ExportResult {
+  /** The export folder (absolute). */
+  dir: string;
+  formats: ExportFormatName[];
+  /** Files written, relative to `dir`. */
+  files: string[];
+  /** Their total size in bytes. */
+  bytes: number;
+  runId: string | null;
+  /** 'layers-model' or 'graph-model' when the model was exported. */
+  modelFormat: string | null;
+  /** Images (or report sections) left out, with the reason. */
+  skipped: Array<{ path: string; reason: string }>;
+}
+
+export const exportMethods = {
+  'export.start': method(
+    z.object({
+      /** Absolute folder to create (or replace, with `force`). */
+      dir: z.string().min(1).max(4096),
+      /** Default: the project's current model. */
+      runId: z.string().min(1).max(100).optional(),
+      /** Default: ['tfjs', 'report'] (the model folder with its report). */
+      formats: z.array(exportFormat).min(1).max(4).optional(),
+      /** Dataset and codes: which images (default all labelled ones). */
+      split: z.enum(['all', 'train', 'validation', 'test']).default('all'),
+      /** Replace the content of a non-empty folder. */
+      force: z.boolean().default(false),
+      /** Codes export without a trained model: these backbones. */
+      backbones: z.array(z.string().min(1).max(200)).min(1).max(4).optional(),
+      /** The report's likely-label-mistakes section (it trains a few small heads; seconds to minutes). */
+      mistakes: z.boolean().default(true),
+    }),
+    returns<{ jobId: string }>(),
+  ),
+};
