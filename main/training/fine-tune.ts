@@ -80,10 +80,9 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneOutcome> {
     });
     const w = tf.variable(folded.w as TF.Tensor2D, true);
     const b = tf.variable(folded.b as TF.Tensor1D, true);
-    tf.dispose([folded.w, folded.b]);
     const head = model.head.members.map((m) => m.layers.map((l) => ({
-      kernel: tf.variable(tf.tensor2d(l.kernel, [l.inDim, l.outDim]), true),
-      bias: tf.variable(tf.tensor1d(l.bias), true),
+      kernel: tf.tidy(() => tf.variable(tf.tensor2d(l.kernel, [l.inDim, l.outDim]), true)),
+      bias: tf.tidy(() => tf.variable(tf.tensor1d(l.bias), true)),
       activation: l.activation,
     })));
     const mean = tf.tensor1d(model.head.mean);
@@ -246,7 +245,8 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneOutcome> {
     } finally {
       if (best.weights) tf.dispose(best.weights);
       tf.dispose(variables);
-      tf.dispose([mean, std]);
+      // The variables share storage with their initial tensors, which are owned separately.
+      tf.dispose([folded.w, folded.b, mean, std]);
       optimizer.dispose();
     }
   } finally {

@@ -249,8 +249,9 @@ function createMember(tf: Tf, dim: number, hidden: number, k: number, random: ()
     const w = new Float32Array(i * o);
     for (let j = 0; j < w.length; j++) w[j] = (random() * 2 - 1) * limit;
     return {
-      kernel: tf.variable(tf.tensor2d(w, [i, o]), true) as TF.Variable<TF.Rank.R2>,
-      bias: tf.variable(tf.zeros([o]), true) as TF.Variable<TF.Rank.R1>,
+      // Inside tidy: tf.variable keeps its initial tensor alive otherwise.
+      kernel: tf.tidy(() => tf.variable(tf.tensor2d(w, [i, o]), true)) as TF.Variable<TF.Rank.R2>,
+      bias: tf.tidy(() => tf.variable(tf.zeros([o]), true)) as TF.Variable<TF.Rank.R1>,
       activation: n === shapes.length - 1 ? 'softmax' : 'relu',
     };
   });
