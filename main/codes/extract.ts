@@ -50,6 +50,8 @@ export interface BackboneCodesSummary {
   workers: number;
   /** The batch-norm-folded fast path was used. */
   fast: boolean;
+  /** Live tensors summed over the workers after their first and last batch: equal unless something leaks. */
+  tensors: { afterFirstBatch: number; afterLastBatch: number };
 }
 
 export interface CodesSummary {
@@ -142,7 +144,7 @@ async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[]
   const base = { backbone: spec.id, cached, failed: [] as FailedImage[] };
   if (!todo.length) {
     report({ stage: 'codes', backbone: spec.id, done: 0, total: 0, imagesPerSecond: 0, etaSeconds: 0 });
-    return { ...base, computed: 0, seconds: 0, imagesPerSecond: 0, runtime: (await getTf()).runtime, workers: 0, fast: false };
+    return { ...base, computed: 0, seconds: 0, imagesPerSecond: 0, runtime: (await getTf()).runtime, workers: 0, fast: false, tensors: { afterFirstBatch: 0, afterLastBatch: 0 } };
   }
 
   const weights = await resolveWeights(spec, {
@@ -151,12 +153,13 @@ async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[]
     onProgress: (p: DownloadProgress) =>
       report({ stage: 'download', backbone: spec.id, done: p.receivedBytes, total: p.totalBytes ?? 0, imagesPerSecond: 0, etaSeconds: null, message: `${p.file} (${p.filesDone}/${p.files} files)` }),
   });
-  if (options.signal?.aborted) return { ...base, computed: 0, seconds: 0, imagesPerSecond: 0, runtime: (await getTf()).runtime, workers: 0, fast: false };
+  if (options.signal?.aborted) return { ...base, computed: 0, seconds: 0, imagesPerSecond: 0, runtime: (await getTf()).runtime, workers: 0, fast: false, tensors: { afterFirstBatch: 0, afterLastBatch: 0 } };
   report({ stage: 'load', backbone: spec.id, done: 0, total, imagesPerSecond: 0, etaSeconds: null, message: `loading ${spec.id}` });
   const pool = await EmbedPool.start(spec, weights.dir, { workers: options.workers, fast: options.fast });
   const t0 = Date.now();
   let computed = 0;
   let failedCodes = 0;
+  const tensors = { afterFirstBatch: -1, afterLastBatch: -1 };
   const rate = new Rate();
   try {
     const batchSize = Math.max(1, options.batchSize ?? 16);
@@ -196,6 +199,9 @@ async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[]
         const rows: CodeRow[] = chunk.map((j, i) => ({ imageId: j.imageId, backbone: spec.id, view: j.view, data: codes.slice(i * dim, (i + 1) * dim) }));
         writeCodes(db, rows);
         computed += rows.length;
+        const live = pool.numTensors.reduce((a, b) => a + b, 0);
+        if (tensors.afterFirstBatch < 0 && pool.numTensors.every((n) => n > 0)) tensors.afterFirstBatch = live;
+        tensors.afterLastBatch = live;
       }
       const done = computed + failedCodes;
       const r = rate.add(done);
@@ -228,6 +234,7 @@ async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[]
     runtime: pool.runtime,
     workers: pool.workers,
     fast: pool.fast,
+    tensors,
   };
 }
 
