@@ -18,7 +18,6 @@ interface Group {
 const GROUPS: Group[] = [
   { name: 'import', load: () => require('./import') },
   { name: 'codes', load: () => require('./codes') },
-  { name: 'labels', load: () => require('./labels') },
 ];
 
 async function main(argv: string[]): Promise<number> {
