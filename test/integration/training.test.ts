@@ -1,0 +1,224 @@
+/**
+ * Training end to end on real photos (flowers-mini), real SQLite and real TF.js:
+ * train through the API, predict through the CLI, mistakes, cancel, kill mid-run.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import type { JobFinished } from '../../shared/events';
+import type { TrainResult } from '../../shared/api/training';
+import { Engine } from '../../main/api/engine';
+import { call } from '../../main/api/handlers';
+import { importFolder } from '../../main/importer';
+import { getTf } from '../../main/tf/runtime';
+import { buildFeatureTable, catalogueCodes } from '../../main/training/features';
+import { argMax } from '../../main/training/metrics';
+import { expandInputs, loadPredictor, predictFiles } from '../../main/training/predict';
+import { currentRunId, getRun, runWeights } from '../../main/training/runs';
+import { scoreModel } from '../../main/training/train';
+import { labelledImages } from '../../main/training/splits';
+import { decodeModel } from '../../main/training/weights';
+import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
+
+const tmp = tempDir('graft-training-');
+const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
+let engine: Engine;
+let first: TrainResult;
+
+function waitFor(e: Engine, jobId: string): Promise<JobFinished> {
+  return new Promise((resolve) => {
+    const off = e.on('job.finished', (f) => {
+      if (f.jobId === jobId) {
+        off();
+        resolve(f);
+      }
+    });
+  });
+}
+
+function graft(args: string[]) {
+  return spawnSync(process.execPath, [graftBin, ...args], { encoding: 'utf8', env: { ...process.env, GRAFT_MODELS_DIR: modelsDir }, timeout: 300_000 });
+}
+
+before(async () => {
+  engine = new Engine(projectFile, { modelsDir });
+  await importFolder(engine.db, flowersMiniDir);
+  // Few epochs and one member keep the suite quick; defaults are measured on the full set.
+  const { jobId } = await call(engine, 'train.start', { members: 1, epochs: 15 });
+  const finished = await waitFor(engine, jobId);
+  assert.equal(finished.status, 'finished', JSON.stringify(finished.error));
+  first = finished.result as TrainResult;
+});
+after(async () => {
+  await engine?.close();
+  tmp.cleanup();
+});
+
+describe('training on flowers-mini', () => {
+  it('stores a finished run with config, history, metrics and weights, and makes it current', () => {
+    assert.deepEqual(first.classes, ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips']);
+    assert.ok(first.accuracy.train > 0.9, `train accuracy ${first.accuracy.train}`);
+    assert.ok(first.accuracy.test !== null && first.accuracy.test >= 0.6, `test accuracy ${first.accuracy.test}`);
+    assert.deepEqual(Object.keys(first.perClass), first.classes);
+    assert.equal(first.perClass.daisy.support, 2);
+    assert.equal(first.confusion.flat().reduce((a, b) => a + b, 0), 10);
+    assert.equal(currentRunId(engine.db), first.runId);
+    const run = getRun(engine.db, first.runId);
+    assert.equal(run.status, 'finished');
+    assert.equal(run.config.seed, 42);
+    assert.deepEqual(run.config.backbones, ['mobilenet_v1_0.75_224', 'mobilenet_v2_0.35_224_notop']);
+    assert.equal(run.config.dataset.imageIds.length, 100);
+    assert.equal(run.config.dataset.splits.replace(/[^t]/g, '').length, 80);
+    assert.ok(run.history.length >= 1 && run.history.every((h) => h.stage === 'head'));
+    assert.equal(run.metrics?.counts.test, 10);
+    assert.equal(run.metrics?.test?.confusion.length, 5);
+    const model = decodeModel(runWeights(engine.db, first.runId));
+    assert.equal(model.head.inputDim, 768 + 1280);
+    assert.deepEqual(model.views, ['center', 'flip']);
+  });
+
+  it('is reproducible: the same config and seed give the same weights', async () => {
+    const { jobId } = await call(engine, 'train.start', { members: 1, epochs: 15 });
+    const again = (await waitFor(engine, jobId)).result as TrainResult;
+    assert.deepEqual(again.accuracy, first.accuracy);
+    assert.deepEqual(runWeights(engine.db, again.runId), runWeights(engine.db, first.runId));
+    await call(engine, 'runs.delete', { id: again.runId });
+    assert.equal(currentRunId(engine.db), first.runId, 'deleting the newest run falls back to the previous one');
+  });
+
+  it('predicts the same labels as the in-project evaluation, leaving no tensors behind', async () => {
+    const { tf } = await getTf();
+    const model = decodeModel(runWeights(engine.db, first.runId));
+    const images = labelledImages(engine.db);
+    const table = buildFeatureTable(catalogueCodes(engine.db), model.backbones.map((b) => b.id), model.views, images.map((i) => i.imageId));
+    const probs = scoreModel(tf, model.head, table, images.map((_, i) => i), model.views);
+    const expected = new Map(images.map((img, i) => [img.path, model.classes[argMax(probs, i * 5, 5)]]));
+
+    const tensorsBefore = tf.memory().numTensors;
+    const predictor = await loadPredictor(engine.db, { modelsDir });
+    const items = await predictFiles(predictor, expandInputs([flowersMiniDir]), { top: 2 });
+    predictor.dispose();
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'prediction leaves no tensors');
+    assert.equal(items.length, 100);
+    for (const item of items) assert.equal(item.top[0].label, expected.get(item.path), item.path);
+
+    // And through the CLI, as a user would run it.
+    const csv = path.join(tmp.dir, 'out', 'predictions.csv');
+    const r = graft(['predict', flowersMiniDir, '--project', projectFile, '--top', '3', '--csv', csv, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { predictions: Array<{ path: string; top: Array<{ label: string; probability: number }> }> };
+    assert.equal(out.predictions.length, 100);
+    for (const p of out.predictions) {
+      assert.equal(p.top.length, 3);
+      assert.equal(p.top[0].label, expected.get(p.path), p.path);
+    }
+    const lines = fs.readFileSync(csv, 'utf8').trim().split('\n');
+    assert.equal(lines[0], 'path,label_1,probability_1,label_2,probability_2,label_3,probability_3');
+    assert.equal(lines.length, 101);
+  });
+
+  it('fails with a one-line reason on a missing file, a non-image, an empty folder and an untrained project', () => {
+    const notImage = path.join(tmp.dir, 'notes.jpg');
+    fs.writeFileSync(notImage, 'this is text, not a JPEG');
+    const empty = path.join(tmp.dir, 'empty');
+    fs.mkdirSync(empty, { recursive: true });
+    const untrained = path.join(tmp.dir, 'untrained.graft');
+    new Database(untrained).close();
+    const photo = path.join(flowersMiniDir, 'daisy', fs.readdirSync(path.join(flowersMiniDir, 'daisy'))[0]);
+    const cases: Array<[string[], RegExp]> = [
+      [['predict', path.join(tmp.dir, 'nope.jpg'), '--project', projectFile], /does not exist/],
+      [['predict', notImage, '--project', projectFile], /not an image|could not be decoded|damaged/],
+      [['predict', empty, '--project', projectFile], /holds no images/],
+      [['predict', photo, '--project', untrained], /no trained model/],
+    ];
+    for (const [args, reason] of cases) {
+      const r = graft(args);
+      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}`);
+      assert.equal(r.stdout, '');
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], reason);
+    }
+  });
+
+  it('cancels within 2 seconds and keeps the current model', async () => {
+    const { jobId } = await call(engine, 'train.start', { members: 3, epochs: 500, seed: 7 });
+    let cancelledAt = 0;
+    const off = engine.on('training.epoch', (e) => {
+      if (e.jobId === jobId && !cancelledAt) {
+        cancelledAt = Date.now();
+        engine.jobs.cancel(jobId);
+      }
+    });
+    const finished = await waitFor(engine, jobId);
+    off();
+    assert.equal(finished.status, 'cancelled');
+    assert.ok(cancelledAt > 0);
+    assert.ok(Date.now() - cancelledAt < 2000, `cancel took ${Date.now() - cancelledAt} ms`);
+    assert.equal(currentRunId(engine.db), first.runId);
+    const runs = await call(engine, 'runs.list', {});
+    assert.equal(runs.find((r) => r.status === 'cancelled')?.current, false);
+  });
+
+  it('survives being killed mid-training: the project stays consistent and the previous model stays current', async () => {
+    const child = spawn(process.execPath, [graftBin, 'train', '--project', projectFile, '--epochs', '500', '--seed', '9'], {
+      env: { ...process.env, GRAFT_MODELS_DIR: modelsDir },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      child.stderr!.on('data', (d) => {
+        err += String(d);
+        if (/head epoch 2/.test(err)) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.on('exit', () => reject(new Error(`graft train exited before it could be killed: ${err}`)));
+    });
+    await new Promise((r) => child.on('exit', r));
+    const check = new Database(projectFile, { readonly: true });
+    assert.equal((check.pragma('integrity_check') as Array<{ integrity_check: string }>)[0].integrity_check, 'ok');
+    check.close();
+    const runs = await call(engine, 'runs.list', {});
+    const killed = runs.find((r) => r.seed === 9)!;
+    assert.equal(killed.status, 'failed');
+    assert.match(killed.error ?? '', /Interrupted/);
+    assert.equal(runs.find((r) => r.current)?.id, first.runId);
+    assert.equal(currentRunId(engine.db), first.runId);
+  });
+});
+
+describe('likely label mistakes', () => {
+  it('reports the roses/tulips file that is in both folders, and ranks suspects', async () => {
+    const { dir, cleanup } = tempDir('graft-mistakes-');
+    try {
+      // flowers-mini plus the original set's conflicting pair (copied into a temp folder).
+      fs.cpSync(flowersMiniDir, path.join(dir, 'photos'), { recursive: true });
+      for (const cls of ['roses', 'tulips']) {
+        fs.copyFileSync(path.join(flowersDir, cls, '15922772266_1167a06620.jpg'), path.join(dir, 'photos', cls, '15922772266_1167a06620.jpg'));
+      }
+      const project = path.join(dir, 'p.graft');
+      assert.equal(graft(['import', path.join(dir, 'photos'), '--project', project, '--json']).status, 0);
+      const r = graft(['mistakes', '--project', project, '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as {
+        suspects: Array<{ path: string; label: string; predicted: string; confidence: number }>;
+        nearDuplicates: Array<{ a: string; b: string; similarity: number }>;
+      };
+      const pair = out.nearDuplicates.find((d) => d.a.endsWith('15922772266_1167a06620.jpg') && d.b.endsWith('15922772266_1167a06620.jpg'));
+      assert.ok(pair, JSON.stringify(out.nearDuplicates.slice(0, 3)));
+      assert.deepEqual([path.basename(path.dirname(pair.a)), path.basename(path.dirname(pair.b))].sort(), ['roses', 'tulips']);
+      assert.equal(pair.similarity, 1);
+      for (const s of out.suspects) {
+        assert.notEqual(s.label, s.predicted);
+        assert.ok(s.confidence > 0 && s.confidence <= 1);
+      }
+    } finally {
+      cleanup();
+    }
+  });
+});
