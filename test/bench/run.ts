@@ -18,6 +18,7 @@ interface Group {
 const GROUPS: Group[] = [
   { name: 'import', load: () => require('./import') },
   { name: 'codes', load: () => require('./codes') },
+  { name: 'training', load: () => require('./training') },
 ];
 
 async function main(argv: string[]): Promise<number> {
