@@ -152,7 +152,7 @@ function walk(dir: string): string[] {
  * in its item's `error`.
  */
 export async function predictFiles(
-  predictor: Predictor,
+  predictor: Pick<Predictor, 'classes' | 'probabilities'>,
   files: string[],
   options: { top: number; strict?: boolean; signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
 ): Promise<PredictionItem[]> {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PredictionItem } from '../../../shared/api/training';
 import { GraftError } from '../../errors';
+import { loadExportedModel } from '../../export/exported-model';
 import { expandInputs, loadPredictor, predictFiles } from '../../training/predict';
 import type { Command } from '../command';
 import { progressPrinter } from '../progress';
@@ -12,6 +13,7 @@ export const predictCommand: Command = {
   summary: 'Classify images or folders with the current model',
   usage: [
     'Usage: graft predict <image|folder>… --project FILE [--top K] [--run ID] [--csv FILE] [--json]',
+    '       graft predict <image|folder>… --model DIR [--top K] [--csv FILE] [--json]',
     '',
     'Folders are searched recursively for images. Every image goes through the same',
     'preprocessing and networks as in training. A missing path, an unreadable image or a',
@@ -19,17 +21,27 @@ export const predictCommand: Command = {
     '',
     '  --top K       how many classes to list per image (default 3)',
     '  --run ID      use this run instead of the current model',
+    '  --model DIR   use a model folder made by "graft export" (no project needed)',
     '  --csv FILE    also write path,label_1,probability_1,… to FILE',
     '',
     '--json prints {"runId","predictions":[{"path","top":[{"label","probability"}]}]}.',
   ].join('\n'),
-  options: { top: { type: 'string' }, csv: { type: 'string' }, run: { type: 'string' } },
+  options: { top: { type: 'string' }, csv: { type: 'string' }, run: { type: 'string' }, model: { type: 'string' } },
   async run(ctx) {
     if (!ctx.positionals.length) throw new GraftError('invalid_params', 'Name at least one image or folder: graft predict photo.jpg --project FILE');
     const top = parseCount(ctx.values.top, 'top', 1, 1000) ?? 3;
     const files = expandInputs(ctx.positionals);
-    const engine = ctx.engine({ mustExist: true });
-    const predictor = await loadPredictor(engine.db, { runId: typeof ctx.values.run === 'string' ? ctx.values.run : undefined, modelsDir: engine.options.modelsDir });
+    const modelDir = typeof ctx.values.model === 'string' ? ctx.values.model : undefined;
+    if (modelDir && (ctx.values.project || ctx.values.run)) {
+      throw new GraftError('invalid_params', 'Use either --model DIR (an exported model) or --project FILE [--run ID], not both.');
+    }
+    let predictor: { runId: string; classes: string[]; probabilities: (s: string[]) => Promise<Float32Array[]>; dispose(): void };
+    if (modelDir) {
+      predictor = await loadExportedModel(modelDir);
+    } else {
+      const engine = ctx.engine({ mustExist: true });
+      predictor = await loadPredictor(engine.db, { runId: typeof ctx.values.run === 'string' ? ctx.values.run : undefined, modelsDir: engine.options.modelsDir });
+    }
     try {
       const print = progressPrinter(!ctx.values.quiet && files.length > 16);
       const started = Date.now();
