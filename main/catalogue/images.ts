@@ -76,21 +76,39 @@ export function filterSql(filter: ImageFilter): { where: string; params: unknown
   return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
 }
 
-function orderSql(sort: ImageSort, descending: boolean): string {
+/**
+ * Ids of the filtered images in display order, optionally one window of them.
+ *
+ * Only ids are sorted: sorting whole rows makes SQLite read every row's columns,
+ * thumbnail overflow pages included, before it can return the first 150 (on 10,000
+ * images that is the difference between ~5 ms and ~150 ms per grid window).
+ */
+function orderedIds(db: Db, filter: ImageFilter, sort: ImageSort, descending: boolean, window?: { offset: number; limit: number }): number[] {
+  prepareConnection(db);
+  const { where, params } = filterSql(filter);
   const dir = descending ? 'DESC' : 'ASC';
+  const page = window ? `LIMIT ? OFFSET ?` : '';
+  const pageParams = window ? [window.limit, window.offset] : [];
+  let sql: string;
   switch (sort) {
     case 'name':
-      return `graft_basename(${FIRST_PATH}) COLLATE NOCASE ${dir}, ${FIRST_PATH} ${dir}, i.id ${dir}`;
+      // The shown file's name; its path computed once per image, then sorted.
+      sql = `WITH shown AS MATERIALIZED (SELECT i.id, ${FIRST_PATH} AS p FROM images i ${where})
+             SELECT id FROM shown ORDER BY graft_basename(p) COLLATE NOCASE ${dir}, p ${dir}, id ${dir} ${page}`;
+      break;
     case 'class':
       // Classes in display order, unlabelled last (first when descending).
-      return `(SELECT c.position FROM classes c WHERE c.id = i.class_id AND c.deleted_at IS NULL) IS NULL ${dir},
-              (SELECT c.position FROM classes c WHERE c.id = i.class_id AND c.deleted_at IS NULL) ${dir}, i.id ${dir}`;
+      sql = `SELECT i.id FROM images i LEFT JOIN classes c ON c.id = i.class_id AND c.deleted_at IS NULL ${where}
+             ORDER BY c.position IS NULL ${dir}, c.position ${dir}, i.id ${dir} ${page}`;
+      break;
     case 'size':
-      return `i.bytes ${dir}, i.id ${dir}`;
+      sql = `SELECT i.id FROM images i ${where} ORDER BY i.bytes ${dir}, i.id ${dir} ${page}`;
+      break;
     case 'imported':
     default:
-      return `i.imported_at ${dir}, i.id ${dir}`;
+      sql = `SELECT i.id FROM images i ${where} ORDER BY i.imported_at ${dir}, i.id ${dir} ${page}`;
   }
+  return db.prepare(sql).pluck().all(...params, ...pageParams) as number[];
 }
 
 const withFunctions = new WeakSet<Db>();
@@ -108,26 +126,26 @@ export function countImages(db: Db, filter: ImageFilter = {}): number {
 
 /** Ids of every image the filter selects, in display order ("select all" in a view). */
 export function listImageIds(db: Db, filter: ImageFilter = {}, sort: ImageSort = 'imported', descending = false): number[] {
-  prepareConnection(db);
-  const { where, params } = filterSql(filter);
-  return (db.prepare(`SELECT i.id FROM images i ${where} ORDER BY ${orderSql(sort, descending)}`).pluck().all(...params) as number[]);
+  return orderedIds(db, filter, sort, descending);
 }
 
 /** One window of the filtered, sorted list, and the filter's total. */
 export function listImages(db: Db, filter: ImageFilter = {}, options: ListOptions = {}): { total: number; images: ImageInfo[] } {
-  prepareConnection(db);
-  const { where, params } = filterSql(filter);
   const total = countImages(db, filter);
+  const ids = orderedIds(db, filter, options.sort ?? 'imported', options.descending ?? false, {
+    offset: options.offset ?? 0,
+    limit: options.limit ?? 200,
+  });
+  if (!ids.length) return { total, images: [] };
   const rows = db
     .prepare(
       `SELECT i.id, i.hash, i.bytes, i.width, i.height, i.format, ${LIVE_CLASS} AS class_id, i.conflict, i.imported_at,
               (SELECT s.split FROM splits s WHERE s.image_id = i.id) AS split
-       FROM images i ${where}
-       ORDER BY ${orderSql(options.sort ?? 'imported', options.descending ?? false)}
-       LIMIT ? OFFSET ?`,
+       FROM images i WHERE i.id IN (SELECT value FROM json_each(?))`,
     )
-    .all(...params, options.limit ?? 200, options.offset ?? 0) as ImageRow[];
-  return { total, images: toImageInfos(db, rows) };
+    .all(JSON.stringify(ids)) as ImageRow[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return { total, images: toImageInfos(db, ids.map((id) => byId.get(id)!).filter(Boolean)) };
 }
 
 /** One image; not_found when there is no such id. */
