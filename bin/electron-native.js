@@ -18,7 +18,7 @@ function findElectron() {
   try {
     binary = require('electron');
   } catch (err) {
-    return { binary: null, reason: /failed to install correctly/i.test(String(err && err.message)) ? 'its binary was not downloaded' : 'it is not installed (it is an optional dependency)' };
+    return { binary: null, reason: /failed to install correctly/i.test(String(err && err.message)) ? 'its binary was not downloaded' : 'it is an optional dependency that is not installed' };
   }
   if (typeof binary !== 'string' || !fs.existsSync(binary)) return { binary: null, reason: 'its binary is missing' };
   const version = require('electron/package.json').version;
