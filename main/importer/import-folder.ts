@@ -68,15 +68,26 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
   const recorded = writer.filesUnder(scan.root);
   const toProcess: ScannedFile[] = [];
   let unchanged = 0;
+  /** Whether anything but new files changed the catalogue (files gone or back, labels adopted). */
+  let touched = false;
   db.transaction(() => {
     for (const f of scan.files) {
       const r = recorded.get(f.path);
       if (r && r.size === f.size && r.mtime_ms === f.mtimeMs) {
         unchanged++;
-        if (r.missing) writer.setMissing(r.id, false); // it came back
+        if (r.missing) {
+          writer.setMissing(r.id, false); // it came back
+          touched = true;
+        }
+        if (r.folder_class === null && f.folderClass !== null) touched = writer.adoptFolderClass(r, f.folderClass) || touched;
       } else toProcess.push(f);
     }
-    for (const r of recorded.values()) if (!r.missing && !scan.seen.has(r.path)) writer.setMissing(r.id, true);
+    for (const r of recorded.values()) {
+      if (!r.missing && !scan.seen.has(r.path)) {
+        writer.setMissing(r.id, true);
+        touched = true;
+      }
+    }
   })();
 
   const total = scan.files.length;
@@ -191,7 +202,7 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
 
   const cancelled = Boolean(signal?.aborted) && committed < toProcess.length;
   db.transaction(() => writer.removeOrphans())();
-  if (toProcess.length) options.onBatch?.();
+  if (toProcess.length || touched) options.onBatch?.();
 
   const status = getStatus(db);
   skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -34,6 +34,7 @@ export interface RecordedFile {
   size: number;
   mtime_ms: number;
   missing: number;
+  folder_class: string | null;
 }
 
 export type RecordOutcome = 'added' | 'added-new-image' | 'unchanged';
@@ -50,8 +51,8 @@ export class CatalogueWriter {
   ) {
     this.stmt = {
       imageByHash: db.prepare(`SELECT id, class_id, conflict FROM images WHERE hash = ?`),
-      fileByPath: db.prepare(`SELECT id, path, image_id, size, mtime_ms, missing FROM files WHERE path = ?`),
-      filesUnder: db.prepare(`SELECT id, path, image_id, size, mtime_ms, missing FROM files WHERE path >= ? AND path < ?`),
+      fileByPath: db.prepare(`SELECT id, path, image_id, size, mtime_ms, missing, folder_class FROM files WHERE path = ?`),
+      filesUnder: db.prepare(`SELECT id, path, image_id, size, mtime_ms, missing, folder_class FROM files WHERE path >= ? AND path < ?`),
       className: db.prepare(`SELECT name FROM classes WHERE id = ? AND deleted_at IS NULL`).pluck(),
       insertImage: db.prepare(
         `INSERT INTO images (hash, bytes, width, height, format, thumbnail, class_id, conflict, imported_at)
@@ -67,6 +68,8 @@ export class CatalogueWriter {
       ),
       touchFile: db.prepare(`UPDATE files SET size = ?, mtime_ms = ?, missing = 0 WHERE id = ?`),
       setMissing: db.prepare(`UPDATE files SET missing = ? WHERE id = ?`),
+      setFolderClass: db.prepare(`UPDATE files SET folder_class = ? WHERE id = ?`),
+      imageLabel: db.prepare(`SELECT id, class_id, conflict FROM images WHERE id = ?`),
     };
   }
 
@@ -83,6 +86,19 @@ export class CatalogueWriter {
 
   setMissing(fileId: number, missing: boolean): void {
     this.stmt.setMissing.run(missing ? 1 : 0, fileId);
+  }
+
+  /**
+   * An unchanged file that now sits under a class folder but was recorded without one:
+   * its subfolder was imported on its own first, then the parent folder. It labels
+   * its image if the image has no label yet; a label someone set is kept.
+   */
+  adoptFolderClass(file: RecordedFile, folderClass: string): boolean {
+    this.stmt.setFolderClass.run(folderClass, file.id);
+    const image = this.stmt.imageLabel.get(file.image_id) as { id: number; class_id: number | null; conflict: number } | undefined;
+    if (!image || image.class_id !== null || image.conflict) return false;
+    this.stmt.setClass.run(ensureClass(this.db, folderClass, this.now), image.id);
+    return true;
   }
 
   /** Records one file (new, or whose size or time changed since the last import). */

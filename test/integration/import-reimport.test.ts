@@ -173,3 +173,30 @@ describe('importing a folder again and again', () => {
     return (db.prepare(`SELECT position FROM classes WHERE id = ?`).get(id) as { position: number }).position;
   }
 });
+
+describe('importing a class folder on its own, then its parent', () => {
+  const tmp = tempDir('graft-import-parent-');
+  after(tmp.cleanup);
+
+  it('labels the images from the parent import, without re-adding them', async () => {
+    const cats = path.join(tmp.dir, 'pets', 'cats');
+    fs.mkdirSync(cats, { recursive: true });
+    fs.writeFileSync(path.join(cats, 'a.jpg'), await fx.jpeg(30, 20));
+    fs.writeFileSync(path.join(cats, 'b.jpg'), await fx.jpeg(20, 30));
+    const db = openProject(path.join(tmp.dir, 'pets.graft'));
+    try {
+      const alone = await importFolder(db, cats);
+      assert.deepEqual([alone.added, alone.unlabelled], [2, 2], 'files directly in the imported folder are unlabelled');
+      const changes: number[] = [];
+      const parent = await importFolder(db, path.join(tmp.dir, 'pets'), { onBatch: () => changes.push(1) });
+      assert.deepEqual([parent.added, parent.unchanged, parent.unlabelled], [0, 2, 0]);
+      assert.deepEqual(parent.classes, { cats: 2 });
+      assert.ok(changes.length > 0, 'the relabelling is announced');
+      // Importing the class folder alone again does not take the labels away.
+      const again = await importFolder(db, cats);
+      assert.deepEqual([again.unchanged, again.unlabelled], [2, 0]);
+    } finally {
+      db.close();
+    }
+  });
+});
