@@ -33,6 +33,27 @@ describe('catalogue migrations', () => {
     db.close();
   });
 
+  it('002 library-order-index lets the grid order and page images without reading thumbnails', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, migrations.slice(0, 1));
+    // A project made before the index: its rows must survive the migration.
+    const insert = db.prepare(
+      `INSERT INTO images (hash, bytes, width, height, format, thumbnail, imported_at) VALUES (?, ?, 1, 1, 'jpeg', ?, ?)`,
+    );
+    for (let i = 0; i < 5; i++) insert.run(`h${i}`, 100 + i, Buffer.alloc(16_384, i), 1000 - i);
+    assert.equal(migrate(db, migrations.slice(0, 2)), 2);
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+    assert.match(plan(`SELECT i.id FROM images i ORDER BY i.imported_at, i.id`), /COVERING INDEX images_library_order/);
+    assert.match(
+      plan(`SELECT i.id, i.class_id, i.conflict FROM images i ORDER BY i.imported_at, i.id LIMIT 150 OFFSET 0`),
+      /COVERING INDEX images_library_order/,
+    );
+    assert.deepEqual(db.prepare(`SELECT id FROM images ORDER BY imported_at, id`).pluck().all(), [5, 4, 3, 2, 1]);
+    db.close();
+  });
+
   it('is idempotent and refuses a project from a newer Graft', () => {
     const db = new Database(':memory:');
     const v = migrate(db);
