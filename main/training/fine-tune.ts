@@ -118,8 +118,8 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneOutcome> {
       });
       return h;
     };
-    const validationAccuracy = (): number => {
-      if (!rows.validation.length) return 0;
+    const validationScore = (): { accuracy: number; loss: number } => {
+      if (!rows.validation.length) return { accuracy: 0, loss: 0 };
       const probs = new Float32Array(rows.validation.length * k);
       for (let start = 0; start < rows.validation.length; start += 256) {
         const chunk = rows.validation.slice(start, start + 256);
@@ -134,13 +134,15 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneOutcome> {
         p.dispose();
       }
       let correct = 0;
+      let loss = 0;
       rows.validation.forEach((r, i) => {
         if (argMax(probs, i * k, k) === labels[r]) correct++;
+        loss -= Math.log(Math.max(probs[i * k + labels[r]], 1e-7));
       });
-      return correct / rows.validation.length;
+      return { accuracy: correct / rows.validation.length, loss: loss / rows.validation.length };
     };
 
-    let best = { accuracy: validationAccuracy(), epoch: 0, weights: null as TF.Tensor[] | null };
+    let best = { accuracy: validationScore().accuracy, epoch: 0, weights: null as TF.Tensor[] | null };
     const before = best.accuracy;
     const random = seededRandom(deriveSeed(input.seed, 'fine-tune'));
     const examples = views.flatMap((v) => rows.train.map((r) => ({ r, v })));
@@ -178,15 +180,15 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneOutcome> {
           lossSum += l;
           correct += h;
           step++;
-          input.progress(step, batches * settings.epochs, `fine-tuning ${bb.id} (epoch ${epoch}/${settings.epochs})`);
+          input.progress(spatial.prepared + step, spatial.prepared + batches * settings.epochs, `fine-tuning ${bb.id} (epoch ${epoch}/${settings.epochs})`);
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        const accuracy = validationAccuracy();
+        const { accuracy, loss: valLoss } = validationScore();
         input.onEpoch?.({
           epoch,
           loss: round5(lossSum / examples.length),
           accuracy: round5(correct / examples.length),
-          valLoss: 0,
+          valLoss: round5(valLoss),
           valAccuracy: round5(accuracy),
         });
         if (accuracy > best.accuracy) {
@@ -299,6 +301,8 @@ export function findTopBlock(model: TF.LayersModel, featureLayer: string | undef
 }
 
 interface Activations {
+  /** Image passes done to prepare (counted in the stage's progress before training steps). */
+  prepared: number;
   hw: number;
   cin: number;
   gather(view: View, rowIdx: number[]): Float32Array;
@@ -319,6 +323,9 @@ async function frozenActivations(input: FineTuneInput, bb: Backbone, block: TopB
   const size = bb.inputSize;
   const batch = 16;
   const total = n * views.length;
+  // Progress counts preparation passes then training steps as one bar; the training steps
+  // are estimated here so the bar does not jump back when training starts.
+  const steps = Math.ceil((input.rows.train.length * views.length) / input.settings.batchSize) * input.settings.epochs;
   let done = 0;
   for (const view of views) {
     const out = new Float32Array(n * per);
@@ -332,11 +339,12 @@ async function frozenActivations(input: FineTuneInput, bb: Backbone, block: TopB
       out.set((await act.data()) as Float32Array, start * per);
       act.dispose();
       done += items.length;
-      input.progress(done, total, `preparing ${bb.id} for fine-tuning`);
+      input.progress(done, total + steps, `preparing ${bb.id} for fine-tuning`);
     }
     store[view] = out;
   }
   return {
+    prepared: total,
     hw,
     cin,
     gather: (view, rowIdx) => gatherRows(store[view]!, per, rowIdx),
