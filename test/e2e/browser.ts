@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Debian's Chromium driven by playwright-core, for the end-to-end tests: headless,
  * with a fresh profile each launch so no state (localStorage, cache) leaks between
@@ -50,6 +51,12 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Launch
     deviceScaleFactor: 1,
     colorScheme: options.colorScheme ?? 'dark',
     reducedMotion: 'reduce',
+  });
+  // Chromium reports CSP refusals to the console too, but name the directive here.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline content'}`),
+    );
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];

@@ -10,8 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { flowersMiniDir, tempDir } from '../helpers/paths';
 import { chromiumMissing, launchBrowser, type LaunchedBrowser } from './browser';
-import { screenshotPath, startStudio, type Studio } from './studio';
+import { startStudio, type Studio } from './studio';
 import { labelOf, liveClasses, waitFor } from './catalogue-checks';
+import { snap, waitForThumbnailsOnScreen } from './page-probes';
 
 const missing = chromiumMissing();
 
@@ -224,13 +225,6 @@ describe('labelling studio (Chromium, web transport)', { skip: missing ?? false 
   });
 });
 
-/** A screenshot once the page has settled (two frames after the last change). */
-async function snap(page: Page, name: string): Promise<void> {
-  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: screenshotPath(name) });
-}
-
 /** Scrolls the grid top to bottom and returns the ids whose thumbnails decoded. */
 async function collectLoadedThumbnails(page: Page): Promise<Set<number>> {
   const seen = new Set<number>();
@@ -254,25 +248,4 @@ async function collectLoadedThumbnails(page: Page): Promise<Set<number>> {
     if (atEnd) break;
   }
   return seen;
-}
-
-/** Waits until every thumbnail that intersects the grid's viewport has decoded. */
-export async function waitForThumbnailsOnScreen(page: Page, timeout = 15_000): Promise<void> {
-  await page.waitForFunction(
-    () => {
-      const grid = document.querySelector('[data-testid=thumbnail-grid]');
-      if (!grid) return false;
-      const view = grid.getBoundingClientRect();
-      const tiles = Array.from(grid.querySelectorAll<HTMLElement>('.thumb')).filter((t) => {
-        const r = t.getBoundingClientRect();
-        return r.bottom > view.top && r.top < view.bottom;
-      });
-      return tiles.length > 0 && tiles.every((t) => {
-        const img = t.querySelector('img');
-        return !!img && img.complete && img.naturalWidth > 0;
-      });
-    },
-    undefined,
-    { timeout, polling: 'raf' },
-  );
 }
