@@ -302,7 +302,8 @@ export class DesktopApp {
   #trusted(event: IpcMainInvokeEvent): boolean {
     const win = this.#window;
     const frame = event.senderFrame;
-    return !!win && !win.isDestroyed() && event.sender === win.webContents && !!frame && frame === win.webContents.mainFrame && isAppUrl(frame.url);
+    // (Frames are compared by position, not object identity: a frame's wrapper may be recreated.)
+    return !!win && !win.isDestroyed() && event.sender === win.webContents && !!frame && frame.parent === null && isAppUrl(frame.url);
   }
 
   #registerIpc(): void {

@@ -136,6 +136,7 @@ export declare class BrowserWindow {
 export interface WebFrameMain {
   readonly url: string;
   readonly origin: string;
+  readonly parent: WebFrameMain | null;
 }
 
 export interface HandlerDetails {
