@@ -1,7 +1,6 @@
 /**
  * Default training settings, chosen by measurement on the 1,806 flower photos (80/10/10
- * split, seeds 1–3, TF.js wasm on a 2-core machine). The numbers behind each choice
- * are in the comments; docs/training.md has the full table.
+ * split, seeds 1–3, TF.js wasm on a 2-core machine); the table is below.
  */
 import type { FineTuneSettings, HeadSettings } from '../../shared/api/training';
 
