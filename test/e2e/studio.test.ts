@@ -60,6 +60,7 @@ describe('labelling studio (Chromium, web transport)', { skip: missing ?? false 
 
   it('imports flowers-mini through the import dialog and summarises it', async () => {
     await page.getByTestId('import-folder-input').fill(flowersMiniDir);
+    assert.equal(await page.getByTestId('import-error').count(), 0, 'editing the path clears the old refusal');
     await snap(page, '02-import-dialog');
     await page.getByTestId('import-start').click();
     await page.getByTestId('import-summary').waitFor({ timeout: 120_000 });

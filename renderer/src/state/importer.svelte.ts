@@ -110,6 +110,11 @@ class Importer {
     this.#jobId = null;
   }
 
+  /** The user is editing the path: the last refusal no longer applies. */
+  clearError(): void {
+    if (this.#phase === 'choose') this.#error = null;
+  }
+
   forget(folder: string): void {
     this.#recent = this.#recent.filter((f) => f !== folder);
     this.#saveRecent();
