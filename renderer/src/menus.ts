@@ -8,6 +8,7 @@ import Trash2 from '@lucide/svelte/icons/trash-2';
 import ArrowUp from '@lucide/svelte/icons/arrow-up';
 import ArrowDown from '@lucide/svelte/icons/arrow-down';
 import Filter from '@lucide/svelte/icons/filter';
+import FolderSearch from '@lucide/svelte/icons/folder-search';
 import type { ClassInfo } from 'shared/types';
 import { modKey } from './lib/platform';
 import { plural } from './lib/format';
@@ -16,6 +17,8 @@ import { labelling } from './state/labelling.svelte';
 import { library } from './state/library.svelte';
 import { selection } from './state/selection.svelte';
 import { ui, type MenuItem } from './state/ui.svelte';
+import { backend, messageOf } from './state/backend.svelte';
+import { toasts } from './state/toasts.svelte';
 
 /** "Label as" items for these images: one per class, then unlabelled and a new class. */
 export function labelItems(imageIds: readonly number[]): MenuItem[] {
@@ -40,12 +43,23 @@ export function labelItems(imageIds: readonly number[]): MenuItem[] {
 export function thumbnailMenu(index: number): MenuItem[] {
   const ids = library.ids;
   const targets = selection.targets(ids);
-  return [
+  const items: MenuItem[] = [
     ...labelItems(targets),
     { kind: 'separator' },
     { label: 'Open preview', icon: Eye, shortcut: 'Space', run: () => ui.openPreview(index) },
     { label: 'Select all in view', icon: SquareDashed, shortcut: `${modKey}+A`, run: () => selection.selectAll(ids) },
   ];
+  // Only the desktop app can open the system file manager.
+  const desktop = backend.desktop;
+  const info = library.info(ids[index]);
+  if (desktop && info && !info.missing) {
+    items.push({
+      label: 'Show in folder',
+      icon: FolderSearch,
+      run: () => desktop.showInFolder(info.path).catch((err) => toasts.error(`Could not show the file: ${messageOf(err)}`)),
+    });
+  }
+  return items;
 }
 
 /** Right click or ⋯ on a class in the sidebar. */

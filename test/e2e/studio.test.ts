@@ -210,6 +210,24 @@ describe('labelling studio (Chromium, web transport)', { skip: missing ?? false 
     await page.getByTestId('shortcut-help').waitFor({ state: 'detached' });
   });
 
+  it('labels from the context menu', async () => {
+    const id = await idOf(5);
+    await thumb(5).click({ button: 'right' });
+    await page.getByRole('menu', { name: 'Image actions' }).waitFor();
+    await snap(page, '12-context-menu');
+    await page.getByRole('menuitem', { name: 'tulips' }).click();
+    const tulips = liveClasses(studio).find((c) => c.name === 'tulips')!.id;
+    await waitFor(() => labelOf(studio, id) === tulips, 'labelled tulips from the menu');
+  });
+
+  it('explains an empty collection instead of showing nothing', async () => {
+    await page.getByTestId('collection-unlabelled').click();
+    await page.getByTestId('empty-collection').filter({ hasText: 'Every image has a label' }).waitFor();
+    await snap(page, '13-empty-collection');
+    await page.getByTestId('collection-all').click();
+    await page.getByTestId('view-count').filter({ hasText: '100 images' }).waitFor();
+  });
+
   it('switches to the light theme and keeps it', async () => {
     await page.getByRole('button', { name: 'View options' }).click();
     await page.getByRole('menuitemcheckbox', { name: 'Light' }).click();
