@@ -37,7 +37,10 @@ interface ClassRow {
 
 /** The live class with this name (case-insensitive), created at the end of the order if missing. */
 export function ensureClass(db: Db, name: string, now = Date.now()): number {
-  const found = findClassByName(db, name);
+  // The importer calls this once per new image: look up the id only, never count images.
+  const found = db.prepare(`SELECT id FROM classes WHERE name = ? COLLATE NOCASE AND deleted_at IS NULL`).get(name) as
+    | { id: number }
+    | undefined;
   if (found) return found.id;
   return insertClass(db, name, nextColor(db), now);
 }

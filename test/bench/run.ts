@@ -18,6 +18,7 @@ interface Group {
 const GROUPS: Group[] = [
   { name: 'import', load: () => require('./import') },
   { name: 'codes', load: () => require('./codes') },
+  { name: 'labels', load: () => require('./labels') },
   { name: 'training', load: () => require('./training') },
 ];
 

@@ -26,10 +26,11 @@ export function insertImages(db: Db, folder: string, images: FixtureImage[], now
   const start = (db.prepare(`SELECT COUNT(*) AS n FROM images`).get() as { n: number }).n;
   const ids: number[] = [];
   const paths: string[][] = [];
+  const classIds = new Map<string, number>();
   db.transaction(() => {
     images.forEach((img, i) => {
       const n = start + i;
-      const classId = img.cls === null ? null : ensureClass(db, img.cls, now);
+      const classId = img.cls === null ? null : (classIds.get(img.cls) ?? classIds.set(img.cls, ensureClass(db, img.cls, now)).get(img.cls)!);
       const hash = createHash('sha256').update(`image-${n}`).digest('hex');
       const id = Number(insertImage.run(hash, classId, img.conflict ? 1 : 0, now).lastInsertRowid);
       const mine: string[] = [];
