@@ -8,12 +8,14 @@ import { libraryMethods } from './api/library';
 import { codesMethods } from './api/codes';
 import { trainingMethods } from './api/training';
 import { exportMethods } from './api/export';
+import { insightsMethods } from './api/insights';
 
 export const api = {
   ...libraryMethods,
   ...codesMethods,
   ...trainingMethods,
   ...exportMethods,
+  ...insightsMethods,
 } satisfies Record<string, MethodSpec>;
 
 export type Api = typeof api;

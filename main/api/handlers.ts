@@ -7,6 +7,7 @@ import { libraryHandlers } from './library-handlers';
 import { codesHandlers } from './codes-handlers';
 import { trainingHandlers } from './training-handlers';
 import { exportHandlers } from './export-handlers';
+import { insightsHandlers } from './insights-handlers';
 
 export type Handler<M extends MethodName> = (engine: Engine, params: ParsedParams<M>) => Promise<Result<M>> | Result<M>;
 export type HandlerMap<K extends MethodName> = { [M in K]: Handler<M> };
@@ -17,6 +18,7 @@ const handlers: HandlerMap<MethodName> = {
   ...codesHandlers,
   ...trainingHandlers,
   ...exportHandlers,
+  ...insightsHandlers,
 };
 
 /**
