@@ -49,6 +49,13 @@ export function evaluate(classes: string[], truth: ArrayLike<number>, probabilit
   return { accuracy: n ? round4(correct / n) : 0, count: n, loss: n ? round4(loss / n) : 0, perClass, confusion };
 }
 
+/** The ids of the examples in each confusion cell, [true][predicted], in the order given. */
+export function confusionCellIds(k: number, truth: ArrayLike<number>, probabilities: Float32Array, ids: readonly number[]): number[][][] {
+  const cells = Array.from({ length: k }, () => Array.from({ length: k }, () => [] as number[]));
+  for (let i = 0; i < truth.length; i++) cells[truth[i]][argMax(probabilities, i * k, k)].push(ids[i]);
+  return cells;
+}
+
 export function argMax(values: ArrayLike<number>, offset: number, length: number): number {
   let best = 0;
   for (let j = 1; j < length; j++) if (values[offset + j] > values[offset + best]) best = j;

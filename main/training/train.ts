@@ -16,7 +16,7 @@ import { getTf } from '../tf/runtime';
 import { DEFAULT_FLIP, DEFAULT_SEED, DEFAULT_TRAIN_BACKBONES, FINE_TUNE_DEFAULTS, HEAD_DEFAULTS } from './defaults';
 import { buildFeatureTable, catalogueCodes, examplesOf, type FeatureTable, type View } from './features';
 import { predictHead, trainHead, type HeadParams, type Tf } from './head';
-import { evaluate } from './metrics';
+import { confusionCellIds, evaluate } from './metrics';
 import { createRun, endRun, finishRun, reconcileInterruptedRuns, saveHistory } from './runs';
 import { assignSplits, DEFAULT_FRACTIONS, labelledImages, type LabelledImage } from './splits';
 import { encodeModel, type StoredModel } from './weights';
@@ -51,6 +51,7 @@ export function resolveConfig(options: TrainOptions): Omit<TrainConfig, 'dataset
     head: {
       ...HEAD_DEFAULTS,
       ...(options.epochs !== undefined ? { maxEpochs: options.epochs } : {}),
+      ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
       ...(options.hidden !== undefined ? { hidden: options.hidden } : {}),
       ...(options.members !== undefined ? { members: options.members } : {}),
     },
@@ -174,8 +175,14 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
     }
 
     const scoreRows = (r: number[]) => scoreModel(tf, model.head, scoringTable, r, config.views);
-    const evalSplit = (r: number[]): EvaluationResult | null =>
-      r.length ? evaluate(classes, Array.from(r, (i) => labels[i]), scoreRows(r)) : null;
+    // Each confusion cell keeps its image ids, so the studio can open exactly those images.
+    const evalSplit = (r: number[]): EvaluationResult | null => {
+      if (!r.length) return null;
+      const truth = Array.from(r, (i) => labels[i]);
+      const probabilities = scoreRows(r);
+      const ids = r.map((i) => kept[i].imageId);
+      return { ...evaluate(classes, truth, probabilities), cellImageIds: confusionCellIds(classes.length, truth, probabilities, ids) };
+    };
     const trainEval = evalSplit(rows.train);
     const valEval = evalSplit(rows.validation);
     const testEval = evalSplit(rows.test);

@@ -17,6 +17,8 @@ export const trainOptions = z.object({
   backbones: z.array(backboneId).min(1).max(4).optional(),
   /** Upper bound on head epochs (early stopping usually ends sooner). */
   epochs: z.number().int().min(1).max(1000).optional(),
+  /** The head's Adam learning rate (default 1e-3). */
+  learningRate: z.number().positive().max(1).optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
   fineTune: z.boolean().optional(),
   /** Deal every image into train/validation/test again (otherwise splits are sticky). */
@@ -94,6 +96,8 @@ export interface EvaluationResult {
   perClass: Record<string, ClassScores>;
   /** confusion[true][predicted], in the run's class order. */
   confusion: number[][];
+  /** The image ids behind each confusion cell, [true][predicted] (runs trained before this field existed lack it). */
+  cellImageIds?: number[][][];
 }
 
 export interface ExcludedReport {

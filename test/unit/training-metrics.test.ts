@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { evaluate } from '../../main/training/metrics';
+import { confusionCellIds, evaluate } from '../../main/training/metrics';
 import { confidentLearningSuspects, stratifiedFolds } from '../../main/training/mistakes';
 import { decodeModel, encodeModel, type StoredModel } from '../../main/training/weights';
 import { deriveSeed, seededRandom } from '../../main/training/rng';
@@ -24,6 +24,12 @@ describe('metrics', () => {
     const e = evaluate(['a', 'b'], [], new Float32Array(0));
     assert.equal(e.accuracy, 0);
     assert.deepEqual(e.confusion, [[0, 0], [0, 0]]);
+  });
+
+  it('keeps the image ids behind each confusion cell', () => {
+    const probs = onehot(3, [[0.9, 0.1, 0], [0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1], [0.1, 0.3, 0.6], [0, 0, 1]]);
+    const cells = confusionCellIds(3, [0, 0, 0, 1, 1, 2], probs, [10, 11, 12, 20, 21, 30]);
+    assert.deepEqual(cells, [[[10, 11], [12], []], [[], [20], [21]], [[], [], [30]]]);
   });
 });
 

@@ -13,7 +13,9 @@ export type Collection =
   | { kind: 'class'; classId: number }
   | { kind: 'conflicts' }
   | { kind: 'duplicates' }
-  | { kind: 'missing' };
+  | { kind: 'missing' }
+  /** Exactly these images (a confusion-matrix cell), under a title saying what they are. */
+  | { kind: 'images'; ids: readonly number[]; title: string };
 
 /** Rows of metadata fetched per request as the grid scrolls. */
 const PAGE_SIZE = 150;
@@ -146,6 +148,7 @@ class Library {
     else if (c.kind === 'conflicts') filter.conflicts = true;
     else if (c.kind === 'duplicates') filter.duplicates = true;
     else if (c.kind === 'missing') filter.missing = true;
+    else if (c.kind === 'images') filter.ids = [...c.ids];
     if (this.#split) filter.split = this.#split;
     const search = this.#search.trim();
     if (search) filter.search = search;
@@ -160,7 +163,16 @@ class Library {
 
   isCollection(c: Collection): boolean {
     const a = this.#collection;
+    if (a.kind === 'images') return c.kind === 'images' && a.title === c.title && a.ids.join() === c.ids.join();
     return a.kind === c.kind && (a.kind !== 'class' || (c.kind === 'class' && a.classId === c.classId));
+  }
+
+  /** Shows exactly these images, with no split or search narrowing them further. */
+  showImages(ids: readonly number[], title: string): void {
+    this.#split = null;
+    this.#search = '';
+    this.#collection = { kind: 'images', ids, title };
+    this.#replaceView();
   }
 
   setCollection(c: Collection): void {

@@ -1,7 +1,7 @@
 import type { Component } from 'svelte';
 
 /** The studio's main views. Training, prediction and export join this list later. */
-export type ViewName = 'library';
+export type ViewName = 'library' | 'map' | 'train' | 'predict';
 
 /** Full-window layers above the library; one at a time. */
 export type Overlay = 'help' | 'import' | 'preview';

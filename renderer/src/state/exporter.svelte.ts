@@ -1,0 +1,189 @@
+import type { ExportFormatName, ExportResult } from 'shared/api/export';
+import type { JobProgress } from 'shared/types';
+import { backend, codeOf, messageOf } from './backend.svelte';
+import { toasts } from './toasts.svelte';
+
+export type ExportPhase = 'choose' | 'starting' | 'running' | 'cancelling' | 'done';
+
+const DIR_KEY = 'graft.exportFolder';
+
+/**
+ * One export at a time: formats and destination chosen in the dialog, the engine's
+ * export job followed through its progress events, and its result (the files written)
+ * kept for the result page. The engine stages the folder and renames it at the end,
+ * so a cancelled or failed export leaves the destination as it was.
+ */
+class Exporter {
+  #open = $state(false);
+  #phase = $state<ExportPhase>('choose');
+  #formats = $state<ExportFormatName[]>(['tfjs', 'report']);
+  #dir = $state(readDir());
+  #force = $state(false);
+  #jobId = $state<string | null>(null);
+  #progress = $state<JobProgress | null>(null);
+  #result = $state.raw<ExportResult | null>(null);
+  #error = $state<string | null>(null);
+  /** The folder exists and holds files: ask before replacing them. */
+  #needsForce = $state(false);
+  #early: Array<{ jobId: string; apply: () => void }> = [];
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+  get phase(): ExportPhase {
+    return this.#phase;
+  }
+  get formats(): readonly ExportFormatName[] {
+    return this.#formats;
+  }
+  get dir(): string {
+    return this.#dir;
+  }
+  get force(): boolean {
+    return this.#force;
+  }
+  get needsForce(): boolean {
+    return this.#needsForce;
+  }
+  get progress(): JobProgress | null {
+    return this.#progress;
+  }
+  get result(): ExportResult | null {
+    return this.#result;
+  }
+  get error(): string | null {
+    return this.#error;
+  }
+  get active(): boolean {
+    return this.#phase === 'starting' || this.#phase === 'running' || this.#phase === 'cancelling';
+  }
+
+  open(): void {
+    if (!this.active && this.#phase === 'done') this.#phase = 'choose';
+    this.#open = true;
+  }
+
+  close(): void {
+    this.#open = false;
+  }
+
+  toggleFormat(format: ExportFormatName, on: boolean): void {
+    this.#formats = on ? [...new Set([...this.#formats, format])] : this.#formats.filter((f) => f !== format);
+  }
+
+  setDir(dir: string): void {
+    this.#dir = dir;
+    this.#error = null;
+    this.#needsForce = false;
+    this.#force = false;
+  }
+
+  setForce(force: boolean): void {
+    this.#force = force;
+  }
+
+  async start(): Promise<boolean> {
+    const dir = this.#dir.trim();
+    if (!dir) {
+      this.#error = 'Type or paste the folder to export into (a new folder is created).';
+      return false;
+    }
+    if (!this.#formats.length) {
+      this.#error = 'Choose at least one thing to export.';
+      return false;
+    }
+    if (this.active) return false;
+    this.#phase = 'starting';
+    this.#progress = null;
+    this.#result = null;
+    this.#error = null;
+    this.#early = [];
+    try {
+      const { jobId } = await backend.call('export.start', { dir, formats: [...this.#formats], force: this.#force });
+      this.#jobId = jobId;
+      if (this.#phase === 'starting') this.#phase = 'running';
+      try {
+        localStorage.setItem(DIR_KEY, dir);
+      } catch {
+        // Remembering the folder is a convenience only.
+      }
+      const early = this.#early.filter((e) => e.jobId === jobId);
+      this.#early = [];
+      for (const e of early) e.apply();
+      return true;
+    } catch (err) {
+      this.#phase = 'choose';
+      this.#error = messageOf(err);
+      // A non-empty folder is refused unless replacing it was asked for.
+      if (/not empty|force|replace/i.test(this.#error) || codeOf(err) === 'exists') this.#needsForce = true;
+      return false;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (!this.#jobId || !this.active) return;
+    this.#phase = 'cancelling';
+    try {
+      await backend.call('jobs.cancel', { jobId: this.#jobId });
+    } catch (err) {
+      toasts.error(`Could not cancel the export: ${messageOf(err)}`);
+    }
+  }
+
+  /** Back to the chooser for another export. */
+  again(): void {
+    if (this.active) return;
+    this.#phase = 'choose';
+    this.#result = null;
+    this.#force = false;
+    this.#needsForce = false;
+  }
+
+  listen(): () => void {
+    const offProgress = backend.on('job.progress', (p) => {
+      if (p.kind !== 'export') return;
+      this.#route(p.jobId, () => {
+        this.#progress = p;
+      });
+    });
+    const offFinished = backend.on('job.finished', (f) => {
+      if (f.kind !== 'export') return;
+      this.#route(f.jobId, () => {
+        this.#jobId = null;
+        if (f.status === 'finished') {
+          this.#result = (f.result as ExportResult | undefined) ?? null;
+          this.#phase = 'done';
+          if (!this.#open) toasts.show(`Export finished: ${this.#result?.dir ?? ''}`, { kind: 'success' });
+        } else {
+          this.#phase = 'choose';
+          this.#error = f.status === 'cancelled' ? 'Export cancelled; nothing was written.' : (f.error?.message ?? 'The export failed.');
+          // The engine never replaces someone's files unasked: offer to, in the dialog.
+          if (/is not empty/.test(this.#error)) {
+            this.#needsForce = true;
+            this.#error = this.#error.replace(/,? or pass --force to replace its content\.?/, ', or tick “Replace its content”.');
+          }
+          if (!this.#open) toasts.error(this.#error);
+        }
+      });
+    });
+    return () => {
+      offProgress();
+      offFinished();
+    };
+  }
+
+  #route(jobId: string, apply: () => void): void {
+    if (this.#jobId === jobId) apply();
+    else if (this.#phase === 'starting') this.#early.push({ jobId, apply });
+  }
+}
+
+function readDir(): string {
+  try {
+    return localStorage.getItem(DIR_KEY) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+export const exporter = new Exporter();

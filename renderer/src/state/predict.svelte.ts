@@ -1,0 +1,190 @@
+import type { PredictionItem } from 'shared/api/training';
+import { backend, messageOf } from './backend.svelte';
+import { toasts } from './toasts.svelte';
+
+export interface PredictedImage {
+  key: number;
+  name: string;
+  /** A blob: URL of the dropped bytes for the preview, or null for files read by path. */
+  previewUrl: string | null;
+  status: 'pending' | 'done' | 'failed';
+  top: PredictionItem['top'];
+  error: string | null;
+}
+
+export type PredictSortKey = 'name' | 'label' | 'probability';
+
+/** Results kept on screen; older ones give back their preview memory. */
+const MAX_RESULTS = 500;
+const TOP_K = 5;
+/** At most this many dropped images on their way to the engine at once. */
+const CONCURRENCY = 2;
+
+/**
+ * The predict pane: images dropped, pasted, chosen or captured are sent to the engine
+ * as bytes (`predict.image`), a folder path through `predict.files`; results are kept
+ * newest first, sortable, and exportable as CSV.
+ */
+class Predict {
+  #items = $state.raw<PredictedImage[]>([]);
+  #sortKey = $state<PredictSortKey | null>(null);
+  #descending = $state(true);
+  #busy = $state(0);
+  #folderError = $state<string | null>(null);
+  #nextKey = 1;
+  #queue: Array<() => Promise<void>> = [];
+  #running = 0;
+
+  get items(): readonly PredictedImage[] {
+    return this.#items;
+  }
+  get busy(): boolean {
+    return this.#busy > 0;
+  }
+  get folderError(): string | null {
+    return this.#folderError;
+  }
+  get sortKey(): PredictSortKey | null {
+    return this.#sortKey;
+  }
+  get descending(): boolean {
+    return this.#descending;
+  }
+
+  /** The batch table's rows in the chosen order (newest first when unsorted). */
+  get sorted(): readonly PredictedImage[] {
+    const key = this.#sortKey;
+    if (!key) return this.#items;
+    const sign = this.#descending ? -1 : 1;
+    const value = (i: PredictedImage) =>
+      key === 'name' ? i.name.toLowerCase() : key === 'label' ? (i.top[0]?.label ?? '') : (i.top[0]?.probability ?? -1);
+    return [...this.#items].sort((a, b) => {
+      const va = value(a);
+      const vb = value(b);
+      return va < vb ? -sign : va > vb ? sign : 0;
+    });
+  }
+
+  sortBy(key: PredictSortKey): void {
+    if (this.#sortKey === key) this.#descending = !this.#descending;
+    else {
+      this.#sortKey = key;
+      this.#descending = key === 'probability';
+    }
+  }
+
+  /** Predicts image files from a drop, paste, file chooser or webcam capture. */
+  addFiles(files: Iterable<File>): void {
+    for (const file of files) {
+      if (file.type && !file.type.startsWith('image/')) {
+        toasts.show(`${file.name} is not an image; skipped.`);
+        continue;
+      }
+      const item: PredictedImage = {
+        key: this.#nextKey++,
+        name: file.name || 'pasted image',
+        previewUrl: URL.createObjectURL(file),
+        status: 'pending',
+        top: [],
+        error: null,
+      };
+      this.#prepend([item]);
+      this.#enqueue(async () => {
+        try {
+          const base64 = await toBase64(file);
+          const result = await backend.call('predict.image', { base64, name: item.name, top: TOP_K });
+          this.#update(item.key, result.error ? { status: 'failed', error: result.error } : { status: 'done', top: result.top });
+        } catch (err) {
+          this.#update(item.key, { status: 'failed', error: messageOf(err) });
+        }
+      });
+    }
+  }
+
+  /** Predicts every image in a folder (or one file) on the engine's disk. */
+  async addFolder(path: string): Promise<boolean> {
+    const trimmed = path.trim();
+    if (!trimmed) {
+      this.#folderError = 'Type or paste the path of a folder or image.';
+      return false;
+    }
+    this.#folderError = null;
+    this.#busy++;
+    try {
+      const { predictions } = await backend.call('predict.files', { paths: [trimmed], top: TOP_K });
+      this.#prepend(
+        predictions.map((p) => ({
+          key: this.#nextKey++,
+          name: p.path,
+          previewUrl: null,
+          status: p.error ? ('failed' as const) : ('done' as const),
+          top: p.top ?? [],
+          error: p.error ?? null,
+        })),
+      );
+      return true;
+    } catch (err) {
+      this.#folderError = messageOf(err);
+      return false;
+    } finally {
+      this.#busy--;
+    }
+  }
+
+  clear(): void {
+    for (const item of this.#items) if (item.previewUrl) URL.revokeObjectURL(item.previewUrl);
+    this.#items = [];
+  }
+
+  /** The results as CSV: one row per image, its top prediction and the top-k. */
+  csv(): string {
+    const quote = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+    const header = ['image', 'label', 'probability', ...Array.from({ length: TOP_K }, (_, i) => [`top${i + 1}`, `p${i + 1}`]).flat(), 'error'];
+    const rows = this.sorted.map((i) => [
+      quote(i.name),
+      quote(i.top[0]?.label ?? ''),
+      i.top[0] ? i.top[0].probability.toFixed(4) : '',
+      ...Array.from({ length: TOP_K }, (_, k) => [quote(i.top[k]?.label ?? ''), i.top[k] ? i.top[k].probability.toFixed(4) : '']).flat(),
+      quote(i.error ?? ''),
+    ]);
+    return [header, ...rows].map((r) => r.join(',')).join('\n') + '\n';
+  }
+
+  #prepend(items: PredictedImage[]): void {
+    const next = [...items.reverse(), ...this.#items];
+    for (const dropped of next.slice(MAX_RESULTS)) if (dropped.previewUrl) URL.revokeObjectURL(dropped.previewUrl);
+    this.#items = next.slice(0, MAX_RESULTS);
+  }
+
+  #update(key: number, change: Partial<PredictedImage>): void {
+    this.#items = this.#items.map((i) => (i.key === key ? { ...i, ...change } : i));
+  }
+
+  #enqueue(work: () => Promise<void>): void {
+    this.#queue.push(work);
+    this.#busy++;
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#running < CONCURRENCY && this.#queue.length) {
+      const work = this.#queue.shift()!;
+      this.#running++;
+      void work().finally(() => {
+        this.#running--;
+        this.#busy--;
+        this.#pump();
+      });
+    }
+  }
+}
+
+async function toBase64(file: Blob): Promise<string> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  // Chunked: String.fromCharCode over millions of arguments overflows the stack.
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+export const predict = new Predict();

@@ -1,0 +1,304 @@
+/// <reference lib="dom" />
+/**
+ * Train, predict and export end to end: the real renderer in Debian's Chromium, through
+ * the loopback web transport, on a project made from flowers-mini. One project for the
+ * whole file, because its image codes are the slow part (two networks × 100 photos);
+ * later steps reuse the model the first one trains.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import type { RunDetail } from '../../shared/api/training';
+import { call } from '../../main/api/handlers';
+import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
+import { chromiumMissing, launchBrowser, type LaunchedBrowser } from './browser';
+import { startStudio, type Studio } from './studio';
+import { waitFor } from './catalogue-checks';
+import { snap, waitForThumbnailsOnScreen } from './page-probes';
+
+const missing = chromiumMissing();
+
+describe('train, predict and export (Chromium, web transport)', { skip: missing ?? false }, () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let studio: Studio;
+  let browser: LaunchedBrowser;
+  let page: Page;
+  let firstRun: RunDetail;
+
+  before(async () => {
+    tmp = tempDir('graft-e2e-train-');
+    studio = await startStudio(path.join(tmp.dir, 'flowers.graft'));
+    await call(studio.engine, 'import.start', { folder: flowersMiniDir });
+    await studio.engine.jobs.waitForIdle();
+    browser = await launchBrowser({ colorScheme: 'dark' });
+    page = browser.page;
+    await page.goto(studio.server.url);
+    await page.getByTestId('view-count').filter({ hasText: '100 images' }).waitFor();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await studio?.close();
+    tmp?.cleanup();
+  });
+
+  const tab = (name: string) => page.locator('nav[aria-label=Views] button', { hasText: name });
+  const curvePoints = async () => Number(await page.getByTestId('curve-loss').getAttribute('data-points'));
+
+  /**
+   * Milliseconds from a real click on a view tab (the input event's own timestamp) to
+   * the first animation frame after the new view is in the DOM. Everything is armed in
+   * the page before the click, so the test's own round trips are not counted.
+   */
+  async function clickLatency(name: string, shows: string): Promise<number> {
+    await page.evaluate((selector) => {
+      const w = window as unknown as { __latency?: Promise<number> };
+      w.__latency = new Promise<number>((resolve) => {
+        document.querySelector('nav[aria-label=Views]')!.addEventListener(
+          'click',
+          (e) => {
+            const clickedAt = e.timeStamp;
+            const check = () => (document.querySelector(selector) ? resolve(performance.now() - clickedAt) : requestAnimationFrame(check));
+            requestAnimationFrame(check);
+          },
+          { capture: true, once: true },
+        );
+      });
+    }, shows);
+    await tab(name).click();
+    return page.evaluate(() => (window as unknown as { __latency: Promise<number> }).__latency);
+  }
+
+  /** Records every value the loss chart's point count takes, in the page, as it changes. */
+  async function recordCurveGrowth(): Promise<void> {
+    await page.evaluate(() => {
+      const w = window as unknown as { __curveCounts: number[] };
+      w.__curveCounts = [];
+      const note = () => {
+        const n = Number(document.querySelector('[data-testid=curve-loss]')?.getAttribute('data-points') ?? NaN);
+        if (Number.isFinite(n) && w.__curveCounts.at(-1) !== n) w.__curveCounts.push(n);
+      };
+      new MutationObserver(note).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-points'] });
+      note();
+    });
+  }
+
+  it('trains from the Train view: curves grow epoch by epoch, then a confusion matrix', async () => {
+    await tab('Train').click();
+    await page.getByTestId('train-button').waitFor();
+    await snap(page, '10-train-before');
+
+    await recordCurveGrowth();
+    const started = Date.now();
+    await page.getByTestId('train-button').click();
+    await page.getByTestId('train-progress').waitFor();
+
+    // While the run is in progress: switch views and time how fast the UI answers.
+    const latencies: number[] = [];
+    let snappedRunning = false;
+    for (;;) {
+      if (await page.getByTestId('confusion-matrix').count()) break;
+      const points = await curvePoints().catch(() => 0);
+      const running = await page.getByTestId('train-progress').count();
+      if (running && latencies.length < 10) {
+        latencies.push(await clickLatency('Library', 'section.library'));
+        latencies.push(await clickLatency('Train', '[data-testid=train-progress], [data-testid=confusion-matrix]'));
+      }
+      if (running && !snappedRunning && points >= 3) {
+        await snap(page, '11-train-running');
+        snappedRunning = true;
+      }
+      if (Date.now() - started > 600_000) throw new Error('Training did not finish within 10 minutes');
+      await page.waitForTimeout(40);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const seenCounts = await page.evaluate(() => (window as unknown as { __curveCounts: number[] }).__curveCounts);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    console.log(
+      `[e2e figures] training through the UI: ${seconds.toFixed(1)} s; view switch during training: ` +
+        `${latencies.length} clicks, median ${sorted[sorted.length >> 1]?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms; ` +
+        `curve point counts seen: ${seenCounts.join(', ')}`,
+    );
+    assert.ok(latencies.length >= 2, 'the view switch was measured while the run was in progress');
+    assert.ok(sorted.at(-1)! < 100, `a click on another view answers within 100 ms during training (max ${sorted.at(-1)} ms)`);
+
+    const current = (await call(studio.engine, 'runs.list', {})).find((r) => r.current);
+    assert.ok(current, 'the run became the current model');
+    firstRun = await call(studio.engine, 'runs.get', { id: current.id });
+    const headEpochs = firstRun.history.filter((h) => h.stage === 'head').length;
+    assert.equal(await curvePoints(), firstRun.history.length, 'one curve point per stored epoch');
+    // Switching views unmounts the chart, so a count can repeat; between switches it only grows, one epoch at a time mostly.
+    const growing = new Set(seenCounts.filter((n) => n > 0 && n < headEpochs));
+    assert.ok(growing.size >= 3, `the curves were seen growing between epochs (counts seen: ${seenCounts.join(', ')})`);
+    assert.equal(Math.max(...seenCounts), firstRun.history.length);
+
+    const cells = page.getByTestId('confusion-cell');
+    assert.equal(await cells.count(), firstRun.classes.length ** 2);
+    const shown = await page.getByTestId('test-accuracy').innerText();
+    assert.equal(shown, `${(firstRun.metrics!.accuracy.test! * 100).toFixed(1)}%`, 'the summary shows the stored test accuracy');
+    assert.equal(await page.locator('[data-testid=per-class-table] tbody tr').count(), firstRun.classes.length);
+    assert.equal(await page.getByTestId('run-row').count(), 1);
+    await snap(page, '12-train-results');
+  });
+
+  it('opens exactly the images of a confusion-matrix cell in the library', async () => {
+    const test = firstRun.metrics!.test!;
+    assert.ok(test.cellImageIds, 'the run keeps the image ids of each cell');
+    // An off-diagonal cell (a mistake) when there is one: the interesting case.
+    const k = firstRun.classes.length;
+    let pick: [number, number] | null = null;
+    for (let t = 0; t < k && !pick; t++) for (let p = 0; p < k; p++) if (t !== p && test.confusion[t][p] > 0) pick = [t, p];
+    pick ??= [0, 0];
+    const [t, p] = pick;
+    const ids = test.cellImageIds![t][p];
+    assert.equal(ids.length, test.confusion[t][p]);
+
+    await page.locator(`[data-testid=confusion-cell][data-true="${firstRun.classes[t]}"][data-predicted="${firstRun.classes[p]}"]`).click();
+    await page.getByTestId('view-count').filter({ hasText: `${ids.length} image` }).waitFor();
+    await waitForThumbnailsOnScreen(page);
+    const shownIds = await page.locator('[data-testid=thumbnail-grid] .thumb').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-id'))));
+    assert.deepEqual([...shownIds].sort((a, b) => a - b), [...ids].sort((a, b) => a - b), 'the grid shows exactly the cell’s images');
+    const title = await page.getByTestId('collection-title').innerText();
+    assert.match(title, new RegExp(firstRun.classes[t]));
+    await snap(page, '13-library-confusion-cell');
+  });
+
+  it('cancels a training run from the UI within a couple of seconds, keeping the previous model', async () => {
+    await tab('Train').click();
+    await page.getByTestId('train-settings-toggle').click();
+    await page.getByTestId('train-settings').waitFor();
+    // Fine-tuning makes the run long enough to cancel in the middle of it.
+    await page.getByTestId('train-settings').getByText('Fine-tune the network').click();
+    await snap(page, '14-train-settings');
+
+    await page.getByTestId('train-button').click();
+    await page.getByTestId('train-progress').waitFor();
+    await waitFor(async () => (await curvePoints()) >= 2, 'the new run trained a couple of epochs', 120_000);
+    const clickedAt = Date.now();
+    await page.getByTestId('train-cancel').click();
+    await page.getByTestId('train-button').waitFor({ timeout: 30_000 });
+    await studio.engine.jobs.waitForIdle();
+    const stopSeconds = (Date.now() - clickedAt) / 1000;
+    console.log(`[e2e figures] cancel from the UI: stopped ${stopSeconds.toFixed(2)} s after the click`);
+    assert.ok(stopSeconds < 3, `training stopped within a couple of seconds (${stopSeconds.toFixed(2)} s)`);
+
+    const runs = await call(studio.engine, 'runs.list', {});
+    assert.equal(runs.find((r) => r.current)?.id, firstRun.id, 'the previous model is still current');
+    assert.equal(runs.filter((r) => r.status === 'cancelled').length, 1);
+    await page.locator(`[data-testid=run-row][data-current=true][data-run-id="${firstRun.id}"]`).waitFor();
+    // Back to the defaults for what follows.
+    await page.getByTestId('train-settings').getByText('Fine-tune the network').click();
+    await page.getByTestId('train-settings').getByRole('button', { name: 'Close the settings' }).click();
+  });
+
+  it('predicts a dropped and a chosen flower photo with the probabilities `graft predict` gives', async () => {
+    // Photos from the full flower set that are not in flowers-mini: new to the model.
+    const inMini = new Set(fs.readdirSync(path.join(flowersMiniDir, 'roses')));
+    const roses = fs.readdirSync(path.join(flowersDir, 'roses')).filter((f) => !inMini.has(f));
+    const sunflowers = fs.readdirSync(path.join(flowersDir, 'sunflowers'));
+    const chosen = path.join(flowersDir, 'roses', roses[0]);
+    const dropped = path.join(flowersDir, 'sunflowers', sunflowers[sunflowers.length - 1]);
+
+    await tab('Predict').click();
+    await page.getByTestId('predict-dropzone').waitFor();
+    await snap(page, '15-predict-empty');
+
+    await page.getByTestId('predict-file-input').setInputFiles(chosen);
+    // A drop from the file manager: a DataTransfer holding the photo's bytes.
+    const bytes = fs.readFileSync(dropped).toString('base64');
+    await page.getByTestId('predict-dropzone').evaluate(
+      (zone, { bytes, name }) => {
+        const data = Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([data], name, { type: 'image/jpeg' }));
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+          zone.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }
+      },
+      { bytes, name: path.basename(dropped) },
+    );
+    const card = (file: string) => page.locator(`[data-testid=prediction][data-name="${path.basename(file)}"]`);
+    await card(chosen).and(page.locator('[data-status=done]')).waitFor({ timeout: 120_000 });
+    await card(dropped).and(page.locator('[data-status=done]')).waitFor({ timeout: 120_000 });
+
+    const shownTop = async (file: string) =>
+      card(file)
+        .locator('[data-testid=probabilities] li')
+        .evaluateAll((els) => els.map((e) => ({ label: e.getAttribute('data-label')!, probability: Number(e.getAttribute('data-probability')) })));
+    const ui = { chosen: await shownTop(chosen), dropped: await shownTop(dropped) };
+    assert.equal(ui.chosen.length, 5, 'top-5 bars');
+
+    // The same photos through the CLI, in its own process, on the same project file.
+    const { stdout } = await promisify(execFile)(process.execPath, [graftBin, 'predict', chosen, dropped, '--project', studio.projectFile, '--top', '5', '--json'], {
+      env: { ...process.env, GRAFT_MODELS_DIR: modelsDir },
+      timeout: 240_000,
+    });
+    const cli = JSON.parse(stdout) as { runId: string; predictions: Array<{ path: string; top: Array<{ label: string; probability: number }> }> };
+    assert.equal(cli.runId, firstRun.id);
+    for (const [file, shown] of [
+      [chosen, ui.chosen],
+      [dropped, ui.dropped],
+    ] as const) {
+      const expected = cli.predictions.find((p) => path.basename(p.path) === path.basename(file))!.top;
+      assert.deepEqual(shown.map((t) => t.label), expected.map((t) => t.label), `${path.basename(file)}: same ranking as graft predict`);
+      shown.forEach((t, i) => assert.ok(Math.abs(t.probability - expected[i].probability) < 1e-4, `${t.label}: ${t.probability} vs ${expected[i].probability}`));
+    }
+    console.log(`[e2e figures] predict pane vs graft predict: ${path.basename(chosen)} → ${ui.chosen[0].label} ${(ui.chosen[0].probability * 100).toFixed(1)}%, ${path.basename(dropped)} → ${ui.dropped[0].label} ${(ui.dropped[0].probability * 100).toFixed(1)}%`);
+    await snap(page, '16-predict-results');
+
+    // The batch table sorts, and its CSV holds what it shows.
+    await page.getByTestId('predict-layout-table').click();
+    await page.getByTestId('predict-sort-probability').click();
+    const rows = await page.getByTestId('predict-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
+    const byConfidence = [
+      { name: path.basename(chosen), p: ui.chosen[0].probability },
+      { name: path.basename(dropped), p: ui.dropped[0].probability },
+    ].sort((a, b) => b.p - a.p);
+    assert.deepEqual(rows, byConfidence.map((r) => r.name), 'sorted by confidence, highest first');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('predict-csv').click()]);
+    const csv = fs.readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    assert.match(csv[0], /^image,label,probability,top1,p1/);
+    assert.equal(csv.length, 3);
+    assert.ok(csv[1].startsWith(`${byConfidence[0].name},`));
+    await snap(page, '17-predict-table');
+  });
+
+  it('exports the model and its report, lists the files and shows a snippet that loads it', async () => {
+    const target = path.join(tmp.dir, 'exported model');
+    await page.getByTestId('export-button').click();
+    await page.getByTestId('export-dialog').waitFor();
+    await page.getByTestId('export-dir').fill(target);
+    await snap(page, '18-export-dialog');
+    await page.getByTestId('export-start').click();
+    await page.getByTestId('export-result').waitFor({ timeout: 300_000 });
+
+    const listed = await page.locator('[data-testid=export-files] li').allInnerTexts();
+    const onDisk = (function walk(dir: string, prefix = ''): string[] {
+      return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
+    })(target);
+    assert.deepEqual([...listed].sort(), [...onDisk].sort(), 'the result page lists exactly the files on disk');
+    for (const f of ['model.json', 'metadata.json', 'report.html']) assert.ok(onDisk.some((x) => x.endsWith(f)), `${f} written`);
+    const metadata = JSON.parse(fs.readFileSync(path.join(target, onDisk.find((x) => x.endsWith('metadata.json'))!), 'utf8'));
+    assert.deepEqual(metadata.labels, firstRun.classes);
+    assert.equal(await page.getByTestId('export-report-path').innerText(), path.join(target, onDisk.find((x) => x.endsWith('report.html'))!));
+    const snippet = await page.getByTestId('export-snippet').innerText();
+    assert.match(snippet, /tf\.load(Layers|Graph)Model\('\.\/(.*\/)?model\.json'\)/);
+    assert.match(snippet, /div\(127\.5\)\.sub\(1\)/, 'the metadata’s preprocessing: 0…255 → -1…1');
+    await snap(page, '19-export-result');
+    await page.getByTestId('export-done').click();
+  });
+
+  it('looks finished in the light theme too', async () => {
+    await page.getByRole('button', { name: 'Switch to the light theme' }).click();
+    await tab('Train').click();
+    await page.getByTestId('confusion-matrix').waitFor();
+    await snap(page, '20-train-results-light');
+    await tab('Predict').click();
+    await snap(page, '21-predict-light');
+    assert.deepEqual(browser.problems, [], 'no console errors, CSP violations or failed loads');
+  });
+});
