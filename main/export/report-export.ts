@@ -52,6 +52,7 @@ export async function collectReportData(step: ExportStep, run: RunDetail | null,
     validation: evaluation(run?.metrics?.validation ?? null),
     test: evaluation(run?.metrics?.test ?? null),
     history: (run?.history ?? []).map((h) => ({ epoch: h.epoch, stage: h.stage, loss: h.loss, accuracy: h.accuracy, valLoss: h.valLoss, valAccuracy: h.valAccuracy })),
+    bestEpoch: run?.metrics?.bestEpoch ?? null,
     mistakes,
     exportFormat: options.modelFormat ?? null,
   };

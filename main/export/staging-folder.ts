@@ -43,19 +43,20 @@ function isEmptyOrMissing(dir: string): boolean {
  */
 export function openStagingFolder(target: string, options: { force?: boolean } = {}): StagingFolder {
   const abs = path.resolve(target);
+  const parent = path.dirname(abs);
+  // First put back content an interrupted export moved aside, so the check below sees it.
+  removeLeftovers(parent, path.basename(abs));
   if (!isEmptyOrMissing(abs) && !options.force) {
     throw new GraftError(
       'conflict',
       `${abs} is not empty. Choose an empty or new folder, or pass --force to replace its content.`,
     );
   }
-  const parent = path.dirname(abs);
   try {
     fs.mkdirSync(parent, { recursive: true });
   } catch (err) {
     throw new GraftError('io', `Cannot create ${parent}: ${(err as Error).message}`);
   }
-  removeLeftovers(parent, path.basename(abs));
   const dir = path.join(parent, `${PARTIAL_MARK}${path.basename(abs)}-${randomBytes(4).toString('hex')}`);
   try {
     fs.mkdirSync(dir);

@@ -50,6 +50,8 @@ export interface ReportData {
   validation: EvaluationSummary | null;
   test: EvaluationSummary | null;
   history: ReportEpoch[];
+  /** The head epoch whose weights were kept (early stopping), marked on the curves. */
+  bestEpoch?: number | null;
   mistakes: ReportMistake[];
   /** What the folder beside the report holds, for the reader's orientation. */
   exportFormat?: string | null;
@@ -101,7 +103,7 @@ ${summaryCards(data, evalSet, totalImages)}
 </section>
 <section class="card">
   <h2>Training curves</h2>
-  ${curves(data.history)}
+  ${curves(data.history, data.bestEpoch ?? null)}
 </section>
 <section class="card">
   <h2>Likely label mistakes <span class="muted">images the model disagrees with most confidently: check their labels</span></h2>
@@ -190,9 +192,11 @@ function confusionMatrix(m: EvaluationSummary): string {
   return `<div class="scroll"><table class="confusion"><thead><tr><th class="corner">true ↓ / predicted →</th>${head}<th class="n muted">recall</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-function curves(history: ReportEpoch[]): string {
+function curves(history: ReportEpoch[], bestEpoch: number | null): string {
   if (!history.length) return empty('No training history was recorded for this run.');
   const markers: Array<{ at: number; label: string }> = [];
+  const best = history.findIndex((h) => (h.stage ?? 'head') === 'head' && h.epoch === bestEpoch);
+  if (best >= 0 && best < history.length - 1) markers.push({ at: best, label: 'kept' });
   history.forEach((h, i) => {
     if (i > 0 && h.stage && h.stage !== history[i - 1].stage) markers.push({ at: i, label: h.stage });
   });

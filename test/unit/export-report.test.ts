@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { summariseConfusion } from '../../main/export/report/metrics';
+import { renderReport } from '../../main/export/report/report-html';
+import { openStagingFolder } from '../../main/export/staging-folder';
+import { tempDir } from '../helpers/paths';
+
+test('per-class precision, recall and F1 from a confusion matrix; empty classes score 0, not NaN', () => {
+  const m = summariseConfusion(['a', 'b', 'c'], [
+    [8, 2, 0],
+    [1, 9, 0],
+    [0, 0, 0],
+  ]);
+  assert.equal(m.examples, 20);
+  assert.equal(m.accuracy, 17 / 20);
+  assert.equal(m.perClass[0].precision, 8 / 9);
+  assert.equal(m.perClass[0].recall, 0.8);
+  assert.ok(Math.abs(m.perClass[1].f1 - (2 * (9 / 11) * 0.9) / (9 / 11 + 0.9)) < 1e-12);
+  assert.deepEqual([m.perClass[2].precision, m.perClass[2].recall, m.perClass[2].f1], [0, 0, 0]);
+});
+
+test('the report escapes names, embeds everything, and says what is missing', () => {
+  const html = renderReport({
+    projectName: '<script>alert(1)</script>',
+    generatedAt: '2026-01-02T03:04:05.000Z',
+    appVersion: '9.9.9',
+    run: null,
+    classes: [{ name: 'a & "b"', color: '#123456', count: 3 }],
+    unlabelled: 2,
+    splits: { train: 0, validation: 0, test: 0 },
+    validation: null,
+    test: null,
+    history: [],
+    mistakes: [],
+  });
+  assert.ok(!html.includes('<script>alert'));
+  assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+  assert.ok(html.includes('a &amp; &quot;b&quot;'));
+  assert.match(html, /No evaluation yet/);
+  assert.match(html, /not been split yet/);
+  assert.match(html, /2 unlabelled images/);
+  assert.doesNotMatch(html, /(src|href)="https?:/);
+});
+
+test('staging folder: refuses a non-empty target, replaces it with force, discards cleanly', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const target = path.join(dir, 'out');
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, 'keep.txt'), 'mine');
+    assert.throws(() => openStagingFolder(target), /not empty.*--force/);
+
+    const discarded = openStagingFolder(target, { force: true });
+    fs.writeFileSync(path.join(discarded.dir, 'half.txt'), 'x');
+    discarded.discard();
+    assert.deepEqual(fs.readdirSync(target), ['keep.txt']);
+    assert.deepEqual(fs.readdirSync(dir), ['out']);
+
+    const staged = openStagingFolder(target, { force: true });
+    fs.writeFileSync(path.join(staged.dir, 'new.txt'), 'y');
+    assert.deepEqual(fs.readdirSync(target), ['keep.txt'], 'the target is untouched until commit');
+    staged.commit();
+    assert.deepEqual(fs.readdirSync(target), ['new.txt']);
+    assert.deepEqual(fs.readdirSync(dir), ['out']);
+
+    // A process killed between the two renames left the old content aside: it comes back.
+    fs.renameSync(target, path.join(dir, '.graft-replaced-out-deadbeef'));
+    fs.mkdirSync(path.join(dir, '.graft-partial-out-cafebabe'));
+    openStagingFolder(path.join(dir, 'other')).discard();
+    assert.throws(() => openStagingFolder(target), /not empty/, 'the restored content is protected without --force');
+    assert.deepEqual(fs.readdirSync(target), ['new.txt']);
+    const again = openStagingFolder(target, { force: true });
+    assert.ok(!fs.existsSync(path.join(dir, '.graft-partial-out-cafebabe')));
+    again.discard();
+
+    fs.writeFileSync(path.join(dir, 'file'), '');
+    assert.throws(() => openStagingFolder(path.join(dir, 'file')), /is a file/);
+  } finally {
+    cleanup();
+  }
+});
