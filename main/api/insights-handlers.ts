@@ -23,6 +23,14 @@ export const insightsHandlers: HandlerMap<InsightsMethod> = {
   'insights.predictions': (engine) => cacheOf(engine).predictions(),
   'insights.lists': (engine, p) => cacheOf(engine).lists(p),
   'insights.projection': (engine) => cacheOf(engine).projection(),
+  'insights.labels': (engine) => {
+    const rows = engine.db
+      .prepare(
+        `SELECT i.id, (SELECT c.id FROM classes c WHERE c.id = i.class_id AND c.deleted_at IS NULL) AS classId FROM images i ORDER BY i.id`,
+      )
+      .all() as Array<{ id: number; classId: number | null }>;
+    return { imageIds: rows.map((r) => r.id), classIds: rows.map((r) => r.classId) };
+  },
   'insights.prelabel': async (engine, p) => {
     const predictions = await cacheOf(engine).predictions();
     if (!predictions.runId) {

@@ -1,5 +1,6 @@
 import { hasMod, isTyping, modKey } from './lib/platform';
 import { history } from './state/history.svelte';
+import { insights } from './state/insights.svelte';
 import { labelling } from './state/labelling.svelte';
 import { library } from './state/library.svelte';
 import { selection } from './state/selection.svelte';
@@ -26,6 +27,7 @@ export const shortcutGroups: ShortcutGroup[] = [
     entries: [
       { keys: [['1–9']], does: 'Label the selection with the class of that number' },
       { keys: [['0']], does: 'Mark the selection unlabelled' },
+      { keys: [['A']], does: "Accept the model's suggested label (likely mistakes)" },
       { keys: [['Drag']], does: 'Drop thumbnails on a class in the sidebar to label them' },
       { keys: [[modKey, 'Z']], does: 'Undo' },
       { keys: [[modKey, 'Shift', 'Z'], [modKey, 'Y']], does: 'Redo' },
@@ -113,6 +115,11 @@ export function handleKeydown(e: KeyboardEvent): void {
     selection.selectAll(ids);
     return;
   }
+  if (!mod && !e.altKey && key === 'a') {
+    e.preventDefault();
+    void insights.acceptSuggestions(selection.targets(ids));
+    return;
+  }
   if (mod && key === 'f') {
     e.preventDefault();
     document.getElementById('library-search')?.focus();
@@ -190,6 +197,12 @@ function handlePreviewKey(e: KeyboardEvent, mod: boolean): void {
     e.preventDefault();
     const id = ids[index];
     if (id !== undefined) void labelling.labelWithKey([id], digit);
+    return;
+  }
+  if (!mod && !e.altKey && e.key.toLowerCase() === 'a') {
+    e.preventDefault();
+    const id = ids[index];
+    if (id !== undefined) void insights.acceptSuggestions([id]);
     return;
   }
   switch (e.key) {

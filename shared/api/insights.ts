@@ -100,6 +100,8 @@ export const insightsMethods = {
   ),
   /** Labels every unlabelled image the model predicts with at least `minConfidence`: one undoable step. */
   'insights.prelabel': method(z.object({ minConfidence: probability }), returns<PrelabelResult>()),
+  /** Every image's live class (null: unlabelled), as parallel arrays, to colour the map. */
+  'insights.labels': method(z.object({}), returns<{ imageIds: number[]; classIds: Array<number | null> }>()),
   /** 2-D map of the cached codes (PCA), for the embedding map. */
   'insights.projection': method(z.object({}), returns<ProjectionResult>()),
 };

@@ -1,0 +1,27 @@
+/**
+ * A studio on a flowers-mini project that already has a trained model: imported and
+ * trained through the engine's API (quick settings), then served to Chromium, for
+ * the tests of the model-aware library and the embedding map.
+ */
+import path from 'node:path';
+import type { JobFinished } from '../../shared/events';
+import { Engine } from '../../main/api/engine';
+import { call } from '../../main/api/handlers';
+import { importFolder } from '../../main/importer';
+import { flowersMiniDir, modelsDir } from '../helpers/paths';
+import { startStudio, type Studio } from './studio';
+
+export async function startTrainedStudio(dir: string): Promise<Studio> {
+  const projectFile = path.join(dir, 'flowers-mini.graft');
+  const setup = new Engine(projectFile, { modelsDir });
+  try {
+    await importFolder(setup.db, flowersMiniDir);
+    const finished = new Promise<JobFinished>((resolve) => setup.on('job.finished', resolve));
+    await call(setup, 'train.start', { members: 1, epochs: 15 });
+    const result = await finished;
+    if (result.status !== 'finished') throw new Error(`Training for the test project failed: ${result.error?.message}`);
+  } finally {
+    await setup.close();
+  }
+  return startStudio(projectFile);
+}
