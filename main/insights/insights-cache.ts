@@ -32,8 +32,15 @@ export class InsightsCache {
   #stop: () => void;
 
   constructor(private readonly source: InsightsSource) {
+    // A new current run is a new cache key, so run changes need no invalidation (a run
+    // being trained must not throw away the current model's insights). New codes can
+    // bring images into the predictions and the map.
     this.#stop = source.on('catalogue.changed', ({ areas }) => {
-      if (areas.includes('runs') || areas.includes('codes') || areas.includes('project')) this.invalidate();
+      if (areas.includes('project')) this.invalidate();
+      else if (areas.includes('codes')) {
+        this.#predictions = null;
+        this.#projection = null;
+      }
     });
   }
 

@@ -74,7 +74,7 @@ describe('insights.predictions', () => {
     }
   });
 
-  it('leaves no tensors behind, and is cached until the run changes', async () => {
+  it('leaves no tensors behind, and is cached until the run or the codes change', async () => {
     const { tf } = await getTf();
     const before = tf.memory().numTensors;
     const fresh = await computePredictions(engine.db);
@@ -85,8 +85,10 @@ describe('insights.predictions', () => {
     const b = await call(engine, 'insights.predictions', {});
     assert.equal(a, b, 'the second call is served from the cache');
     engine.emit('catalogue.changed', { areas: ['runs'] });
+    assert.equal(await call(engine, 'insights.predictions', {}), a, 'the current run did not change');
+    engine.emit('catalogue.changed', { areas: ['codes'] });
     const c = await call(engine, 'insights.predictions', {});
-    assert.notEqual(c, a, 'a change of runs recomputes');
+    assert.notEqual(c, a, 'new codes recompute');
     assert.deepEqual(c.predicted, a.predicted);
   });
 });

@@ -44,6 +44,11 @@ class Insights {
   #suggestions = new Map<number, SuggestedFix>();
   #generation = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * The lists need the mistakes analysis (k-fold training on the codes, seconds on a
+   * big project): computed once something shows them, then kept current.
+   */
+  #listsWanted = false;
 
   get predictions(): PredictionsSnapshot | null {
     return this.#predictions;
@@ -118,9 +123,16 @@ class Insights {
     return (Object.keys(MODEL_LIST_TITLES) as ModelList[]).find((k) => MODEL_LIST_TITLES[k] === c.title) ?? null;
   }
 
+  /** Loads the lists on first need (the Model menu, the preview); later changes refresh them. */
+  async wantLists(): Promise<void> {
+    if (this.#listsWanted && this.#lists) return;
+    this.#listsWanted = true;
+    if (!this.#loadingLists) await this.refreshLists();
+  }
+
   /** Shows a model list in the library grid. */
   async show(list: ModelList): Promise<void> {
-    if (!this.#lists) await this.refreshLists();
+    if (!this.#lists) await this.wantLists();
     library.showImages(this.ids(list), MODEL_LIST_TITLES[list]);
   }
 
@@ -151,8 +163,10 @@ class Insights {
   listen(): () => void {
     void this.refresh();
     const off = backend.on('catalogue.changed', ({ areas }) => {
-      if (areas.some((a) => a === 'runs' || a === 'codes' || a === 'project')) this.#schedule(true);
-      else if (areas.some((a) => a === 'labels' || a === 'classes' || a === 'images')) this.#schedule(false);
+      // Codes arrive in bursts while a job extracts them: catch up once it pauses.
+      if (areas.some((a) => a === 'runs' || a === 'project')) this.#schedule(true, 150);
+      else if (areas.includes('codes')) this.#schedule(true, 2000);
+      else if (areas.some((a) => a === 'labels' || a === 'classes' || a === 'images')) this.#schedule(false, 150);
     });
     return () => {
       off();
@@ -173,7 +187,7 @@ class Insights {
       if (generation === this.#generation) this.#error = messageOf(err);
       return;
     }
-    await Promise.all([this.refreshLists(), this.refreshLabels()]);
+    await Promise.all([this.#listsWanted ? this.refreshLists() : undefined, this.refreshLabels()]);
   }
 
   async refreshLists(): Promise<void> {
@@ -271,12 +285,12 @@ class Insights {
     }
   }
 
-  #schedule(all: boolean): void {
+  #schedule(all: boolean, delayMs: number): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      void (all ? this.refresh() : Promise.all([this.refreshLists(), this.refreshLabels()]));
-    }, 120);
+      void (all ? this.refresh() : Promise.all([this.#listsWanted ? this.refreshLists() : undefined, this.refreshLabels()]));
+    }, delayMs);
   }
 }
 
