@@ -66,8 +66,8 @@ class Training {
   #shown = $state.raw<RunDetail | null>(null);
   #settings = $state<TrainSettings>(readSettings());
   /** Events that arrived before train.start answered with the job id. */
-  #early: Array<{ jobId: string; apply: () => void }> = [];
-  #detailRequest = 0;
+  #early: Array<{ jobId: string; apply: () => void | Promise<void> }> = [];
+  #wanted: string | null = null;
 
   get phase(): TrainPhase {
     return this.#phase;
@@ -164,7 +164,7 @@ class Training {
       if (this.#phase === 'starting') this.#phase = 'running';
       const early = this.#early.filter((e) => e.jobId === jobId);
       this.#early = [];
-      for (const e of early) e.apply();
+      for (const e of early) void e.apply();
       return true;
     } catch (err) {
       this.#phase = 'idle';
@@ -200,10 +200,12 @@ class Training {
 
   /** Shows a finished run's results. */
   async show(runId: string): Promise<void> {
-    const request = ++this.#detailRequest;
+    // The last run asked for wins; two requests for the same run (the finished job and the
+    // run list's refresh) both land.
+    this.#wanted = runId;
     try {
       const detail = await backend.call('runs.get', { id: runId });
-      if (request === this.#detailRequest) this.#shown = detail;
+      if (runId === this.#wanted) this.#shown = detail;
     } catch (err) {
       toasts.error(`Could not open run ${runId}: ${messageOf(err)}`);
     }
@@ -249,17 +251,18 @@ class Training {
       }),
       backend.on('job.finished', (f) => {
         if (f.kind !== 'train') return;
-        this.#route(f.jobId, () => {
+        this.#route(f.jobId, async () => {
+          const result = f.status === 'finished' ? (f.result as TrainResult | undefined) : undefined;
+          // The new run's results first, so the view goes from curves to results without an empty frame.
+          if (result) await this.show(result.runId);
           this.#phase = 'idle';
           this.#jobId = null;
           if (f.status === 'finished') {
-            const result = f.result as TrainResult | undefined;
             const acc = result?.accuracy.test ?? result?.accuracy.validation;
             toasts.show(
               `Training finished${acc != null ? `: ${(acc * 100).toFixed(1)}% ${result?.accuracy.test != null ? 'test' : 'validation'} accuracy` : ''}`,
               { kind: 'success' },
             );
-            if (result) void this.show(result.runId);
           } else if (f.status === 'cancelled') {
             toasts.show('Training cancelled; the previous model is still current.');
           } else {
@@ -279,8 +282,8 @@ class Training {
     };
   }
 
-  #route(jobId: string, apply: () => void): void {
-    if (this.#jobId === jobId) apply();
+  #route(jobId: string, apply: () => void | Promise<void>): void {
+    if (this.#jobId === jobId) void apply();
     else if (this.#phase === 'starting') this.#early.push({ jobId, apply });
   }
 }
