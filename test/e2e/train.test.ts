@@ -228,6 +228,7 @@ describe('train, predict and export (Chromium, web transport)', { skip: missing 
     // Look at the first run again, then make it current from its row.
     await page.locator(`[data-testid=run-row][data-run-id="${firstRun.id}"]`).click();
     await page.getByTestId('other-run-banner').waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.scrollTop), 0, 'the window itself never scrolls');
     await snap(page, '15-train-runs-compare');
     await page.locator(`[data-testid=run-row][data-run-id="${firstRun.id}"]`).getByTestId('run-make-current').click();
     await waitFor(async () => (await call(studio.engine, 'runs.list', {})).find((r) => r.current)?.id === firstRun.id, 'the first run is current again');
