@@ -51,7 +51,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a classifier on the labelled images (codes are computed first when missing)',
   usage: [
-    'Usage: graft train --project FILE [--backbone ID[,ID…]] [--epochs N] [--seed S] [--fine-tune]',
+    'Usage: graft train --project FILE [--backbone ID[,ID…]] [--epochs N] [--learning-rate R] [--seed S] [--fine-tune]',
     '                   [--reshuffle] [--no-flip] [--hidden N] [--members N] [--json]',
     '',
     `Deals images into train/validation/test (80/10/10, sticky across runs), computes the`,
@@ -61,6 +61,7 @@ export const trainCommand: Command = {
     '',
     '  --backbone ID[,ID…]  backbone(s) whose codes are concatenated',
     '  --epochs N           most head epochs (early stopping usually ends sooner)',
+    '  --learning-rate R    the head\'s Adam learning rate (default 0.001)',
     '  --seed S             seed for splits, initial weights and shuffles (default 42)',
     '  --fine-tune          also fine-tune the top block of the first backbone (slow)',
     '  --reshuffle          deal every image into a split again',
@@ -73,6 +74,7 @@ export const trainCommand: Command = {
   options: {
     backbone: { type: 'string' },
     epochs: { type: 'string' },
+    'learning-rate': { type: 'string' },
     seed: { type: 'string' },
     'fine-tune': { type: 'boolean' },
     reshuffle: { type: 'boolean' },
@@ -85,6 +87,7 @@ export const trainCommand: Command = {
     const options = {
       backbones: typeof v.backbone === 'string' ? v.backbone.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
       epochs: parseCount(v.epochs, 'epochs', 1, 1000),
+      learningRate: parseLearningRate(v['learning-rate']),
       seed: parseCount(v.seed, 'seed', 0, 2 ** 31 - 1),
       fineTune: Boolean(v['fine-tune']) || undefined,
       reshuffle: Boolean(v.reshuffle) || undefined,
@@ -132,4 +135,13 @@ function trainText(r: TrainResult): string {
 
 export function pct(x: number | null): string {
   return x === null ? '–' : `${(x * 100).toFixed(1)}%`;
+}
+
+function parseLearningRate(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const rate = Number(value);
+  if (!Number.isFinite(rate) || rate <= 0 || rate > 1) {
+    throw new GraftError('invalid_params', `--learning-rate must be a number above 0 and at most 1, e.g. 0.001 (got "${value}").`);
+  }
+  return rate;
 }
