@@ -40,15 +40,13 @@ describe('model-aware library (Chromium, web transport)', { skip: missing ?? fal
   });
 
   const thumb = (index: number) => page.locator(`[data-testid=thumbnail-grid] .thumb[data-index="${index}"]`);
-  const showList = async (name: RegExp) => {
-    await page.getByTestId('model-filters').click();
-    await page.getByRole('menuitemcheckbox', { name }).click();
-  };
 
   it('lists likely label mistakes and accepts a suggestion with one key', async () => {
     const lists = await call(studio.engine, 'insights.lists', {});
     assert.ok(lists.suspects.length > 0, 'flowers-mini has likely mistakes');
-    await showList(/Likely label mistakes/);
+    const item = page.getByTestId('model-list-suspects');
+    await item.locator('.count').filter({ hasText: String(lists.suspects.length) }).waitFor({ timeout: 30_000 });
+    await item.click();
     await page.getByTestId('collection-title').filter({ hasText: 'Likely label mistakes' }).waitFor();
     await page.getByTestId('view-count').filter({ hasText: `${lists.suspects.length} image` }).waitFor();
     await waitForThumbnailsOnScreen(page);
@@ -92,7 +90,7 @@ describe('model-aware library (Chromium, web transport)', { skip: missing ?? fal
     await call(studio.engine, 'labels.set', { imageIds: chosen, classId: null });
     await waitFor(async () => (await call(studio.engine, 'insights.lists', {})).unlabelled.length === 20, '20 unlabelled');
 
-    await page.getByTestId('model-filters').click();
+    await page.getByTestId('model-actions').click();
     await page.getByRole('menuitem', { name: /Pre-label unlabelled images/ }).click();
     const dialog = page.getByTestId('prelabel-dialog');
     await dialog.waitFor();
