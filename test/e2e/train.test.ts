@@ -313,6 +313,19 @@ describe('train, predict and export (Chromium, web transport)', { skip: missing 
     assert.match(csv[0], /^image,label,probability,top1,p1/);
     assert.equal(csv.length, 3);
     assert.ok(csv[1].startsWith(`${byConfidence[0].name},`));
+
+    // A folder path typed in the browser is read by the engine (predict.files).
+    const daisyDir = path.join(flowersMiniDir, 'daisy');
+    await page.getByTestId('predict-folder-input').fill(daisyDir);
+    await page.getByTestId('predict-folder-start').click();
+    await page.getByTestId('predict-count').filter({ hasText: '22 images' }).waitFor({ timeout: 120_000 });
+    const folderRows = await page
+      .getByTestId('predict-row')
+      .evaluateAll((els) => els.map((e) => ({ name: e.getAttribute('data-name')!, label: e.querySelectorAll('td')[1]?.textContent?.trim() })));
+    const daisies = folderRows.filter((r) => r.name.startsWith(daisyDir));
+    assert.equal(daisies.length, fs.readdirSync(daisyDir).length, 'one row per image in the folder');
+    const expected = await call(studio.engine, 'predict.files', { paths: [daisyDir], top: 5 });
+    for (const p of expected.predictions) assert.equal(daisies.find((r) => r.name === p.path)?.label, p.top[0].label, `${p.path}: same top label as predict.files`);
     await snap(page, '18-predict-table');
   });
 

@@ -82,13 +82,15 @@ class Exporter {
     this.#force = force;
   }
 
-  async start(): Promise<boolean> {
+  /** `available` leaves out formats the project cannot make now (model formats before any training). */
+  async start(available?: readonly ExportFormatName[]): Promise<boolean> {
+    const formats = available ? this.#formats.filter((f) => available.includes(f)) : [...this.#formats];
     const dir = this.#dir.trim();
     if (!dir) {
       this.#error = 'Type or paste the folder to export into (a new folder is created).';
       return false;
     }
-    if (!this.#formats.length) {
+    if (!formats.length) {
       this.#error = 'Choose at least one thing to export.';
       return false;
     }
@@ -99,7 +101,7 @@ class Exporter {
     this.#error = null;
     this.#early = [];
     try {
-      const { jobId } = await backend.call('export.start', { dir, formats: [...this.#formats], force: this.#force });
+      const { jobId } = await backend.call('export.start', { dir, formats, force: this.#force });
       this.#jobId = jobId;
       if (this.#phase === 'starting') this.#phase = 'running';
       try {

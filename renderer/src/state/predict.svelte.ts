@@ -82,7 +82,8 @@ class Predict {
       }
       const item: PredictedImage = {
         key: this.#nextKey++,
-        name: file.name || 'pasted image',
+        // A chosen folder's files carry their path inside it, which tells same-named photos apart.
+        name: file.webkitRelativePath || file.name || 'pasted image',
         previewUrl: URL.createObjectURL(file),
         status: 'pending',
         top: [],
