@@ -29,6 +29,8 @@ export class InsightsCache {
   #predictions: Keyed<PredictionsSnapshot> | null = null;
   #projection: Keyed<ProjectionResult> | null = null;
   #mistakes: Keyed<MistakesResult> | null = null;
+  /** The finished analysis, by cache key (readable without waiting for one in flight). */
+  #mistakesDone: { key: string; value: MistakesResult } | null = null;
   #stop: () => void;
 
   constructor(private readonly source: InsightsSource) {
@@ -48,6 +50,7 @@ export class InsightsCache {
     this.#predictions = null;
     this.#projection = null;
     this.#mistakes = null;
+    this.#mistakesDone = null;
   }
 
   dispose(): void {
@@ -70,14 +73,14 @@ export class InsightsCache {
     return this.#projection.value;
   }
 
-  async lists(options: { lowConfidence: number; limit: number }): Promise<InsightLists> {
+  async lists(options: { lowConfidence: number; limit: number; analyse?: boolean }): Promise<InsightLists> {
     const db = this.source.db;
     const predictions = await this.predictions();
     const unlabelled = new Set(unlabelledIds(db));
     const labelOf = currentLabels(db);
     const base = { runId: predictions.runId, prelabelled: prelabelledIds(db).slice(0, options.limit) };
     if (!predictions.runId) {
-      return { ...base, misclassified: [], suspects: [], nearDuplicates: [], lowConfidence: [], unlabelled: [], outOfFoldAccuracy: null };
+      return { ...base, misclassified: [], suspects: [], nearDuplicates: [], lowConfidence: [], unlabelled: [], outOfFoldAccuracy: null, analysed: false };
     }
     const classIds = liveClassIds(db, predictions.classes);
     const misclassified: Array<{ id: number; confidence: number }> = [];
@@ -93,7 +96,17 @@ export class InsightsCache {
     misclassified.sort((a, b) => b.confidence - a.confidence);
     low.sort((a, b) => a.confidence - b.confidence);
 
-    const mistakes = await this.#mistakesFor(options.limit);
+    const wanted = Math.max(options.limit, 500);
+    const key = `${this.#key()}:${wanted}`;
+    const done = this.#mistakesDone?.key === key ? this.#mistakesDone.value : null;
+    const mistakes = done ?? (options.analyse ? await this.#mistakesFor(wanted) : null);
+    const cheap = {
+      ...base,
+      misclassified: misclassified.slice(0, options.limit).map((m) => m.id),
+      lowConfidence: low.slice(0, options.limit).map((l) => l.id),
+      unlabelled: unlabelledPredicted,
+    };
+    if (!mistakes) return { ...cheap, suspects: [], nearDuplicates: [], outOfFoldAccuracy: null, analysed: false };
     const nameToId = new Map(predictions.classes.map((c, i) => [c, classIds[i]]));
     const liveNames = classNames(db);
     const suspects: SuggestedFix[] = [];
@@ -105,29 +118,31 @@ export class InsightsCache {
       suspects.push({ imageId: s.imageId, label: s.label, suggested: s.predicted, suggestedClassId, confidence: s.confidence });
     }
     return {
-      ...base,
-      misclassified: misclassified.slice(0, options.limit).map((m) => m.id),
+      ...cheap,
       suspects: suspects.slice(0, options.limit),
       nearDuplicates: mistakes.nearDuplicates
         .filter((p) => p.aImageId !== p.bImageId)
         .map((p) => ({ a: p.aImageId, b: p.bImageId, similarity: p.similarity })),
-      lowConfidence: low.slice(0, options.limit).map((l) => l.id),
-      unlabelled: unlabelledPredicted,
       outOfFoldAccuracy: mistakes.outOfFoldAccuracy,
+      analysed: true,
     };
   }
 
-  #mistakesFor(limit: number): Promise<MistakesResult> {
-    // Computed once per run with a generous limit; later calls slice it.
-    const wanted = Math.max(limit, 500);
-    const cached = this.#mistakes;
-    if (cached && cached.key === `${this.#key()}:${wanted}`) return cached.value;
+  /** Computed once per run with a generous limit (later calls slice it); concurrent askers share it. */
+  #mistakesFor(wanted: number): Promise<MistakesResult> {
     const key = `${this.#key()}:${wanted}`;
+    const cached = this.#mistakes;
+    if (cached && cached.key === key) return cached.value;
     const value = findMistakes(this.source.db, { limit: wanted, modelsDir: this.source.modelsDir });
     this.#mistakes = { key, value };
-    value.catch(() => {
-      if (this.#mistakes?.value === value) this.#mistakes = null;
-    });
+    value.then(
+      (result) => {
+        if (this.#mistakes?.value === value) this.#mistakesDone = { key, value: result };
+      },
+      () => {
+        if (this.#mistakes?.value === value) this.#mistakes = null;
+      },
+    );
     return value;
   }
 

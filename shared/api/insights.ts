@@ -67,6 +67,12 @@ export interface InsightLists {
   unlabelled: number[];
   /** Out-of-fold accuracy of the mistakes analysis, or null before it ran. */
   outOfFoldAccuracy: number | null;
+  /**
+   * The mistakes analysis (k-fold training on the codes: seconds on a small project,
+   * minutes on 10,000 images) has run for this model; until then `suspects` and
+   * `nearDuplicates` are empty. Ask with `analyse: true` to run it.
+   */
+  analysed: boolean;
 }
 
 export interface ProjectionResult {
@@ -95,6 +101,8 @@ export const insightsMethods = {
       /** Images predicted with less than this are "low confidence". */
       lowConfidence: probability.default(0.6),
       limit: z.number().int().min(1).max(100_000).default(1000),
+      /** Run the mistakes analysis for the current model if it has not run yet (and wait for it). */
+      analyse: z.boolean().default(false),
     }),
     returns<InsightLists>(),
   ),

@@ -42,11 +42,12 @@ describe('model-aware library (Chromium, web transport)', { skip: missing ?? fal
   const thumb = (index: number) => page.locator(`[data-testid=thumbnail-grid] .thumb[data-index="${index}"]`);
 
   it('lists likely label mistakes and accepts a suggestion with one key', async () => {
-    const lists = await call(studio.engine, 'insights.lists', {});
-    assert.ok(lists.suspects.length > 0, 'flowers-mini has likely mistakes');
     const item = page.getByTestId('model-list-suspects');
+    await item.waitFor({ timeout: 30_000 });
+    await item.click(); // runs the analysis for this model, then shows its list
+    const lists = await call(studio.engine, 'insights.lists', { analyse: true });
+    assert.ok(lists.suspects.length > 0, 'flowers-mini has likely mistakes');
     await item.locator('.count').filter({ hasText: String(lists.suspects.length) }).waitFor({ timeout: 30_000 });
-    await item.click();
     await page.getByTestId('collection-title').filter({ hasText: 'Likely label mistakes' }).waitFor();
     await page.getByTestId('view-count').filter({ hasText: `${lists.suspects.length} image` }).waitFor();
     await waitForThumbnailsOnScreen(page);

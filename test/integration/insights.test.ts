@@ -97,7 +97,12 @@ describe('insights.lists', () => {
   it('lists misclassified and low-confidence images consistently with the predictions', async () => {
     const snap = await call(engine, 'insights.predictions', {});
     const at = new Map(snap.imageIds.map((id, i) => [id, i]));
-    const lists = await call(engine, 'insights.lists', { lowConfidence: 0.9 });
+    const quick = await call(engine, 'insights.lists', { lowConfidence: 0.9 });
+    assert.equal(quick.analysed, false, 'the mistakes analysis runs only when asked for');
+    assert.deepEqual(quick.suspects, []);
+    const lists = await call(engine, 'insights.lists', { lowConfidence: 0.9, analyse: true });
+    assert.equal(lists.analysed, true);
+    assert.deepEqual(lists.misclassified, quick.misclassified);
     assert.equal(lists.runId, snap.runId);
     for (const id of lists.misclassified) {
       const i = at.get(id)!;
@@ -114,6 +119,7 @@ describe('insights.lists', () => {
 
   it('offers suggested labels; accepting one drops it from the list', async () => {
     const lists = await call(engine, 'insights.lists', {});
+    assert.equal(lists.analysed, true, 'the analysis is kept for the model');
     assert.ok(lists.suspects.length > 0, 'flowers-mini has suspects (the roses/tulips conflict at least)');
     const s = lists.suspects[0];
     assert.notEqual(s.suggested, s.label);

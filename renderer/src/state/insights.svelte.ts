@@ -37,6 +37,7 @@ class Insights {
   #projection = $state.raw<ProjectionResult | null>(null);
   #labels = $state.raw<ReadonlyMap<number, number | null>>(new Map());
   #loadingLists = $state(false);
+  #analysing = $state(false);
   #loadingProjection = $state(false);
   #error = $state<string | null>(null);
   #lowConfidence = $state(readLowConfidence());
@@ -68,6 +69,14 @@ class Insights {
   }
   get loadingLists(): boolean {
     return this.#loadingLists;
+  }
+  /** The mistakes analysis (k-fold on the codes) is running. */
+  get analysing(): boolean {
+    return this.#analysing;
+  }
+  /** The mistakes analysis has run for the current model (suspects and near-duplicates are known). */
+  get analysed(): boolean {
+    return this.#lists?.analysed ?? false;
   }
   get loadingProjection(): boolean {
     return this.#loadingProjection;
@@ -130,9 +139,21 @@ class Insights {
     if (!this.#loadingLists) await this.refreshLists();
   }
 
+  /** Runs the mistakes analysis for the current model (once per model; minutes on a big project). */
+  async analyse(): Promise<void> {
+    if (this.#analysing) return;
+    this.#analysing = true;
+    try {
+      await this.refreshLists(true);
+    } finally {
+      this.#analysing = false;
+    }
+  }
+
   /** Shows a model list in the library grid. */
   async show(list: ModelList): Promise<void> {
     if (!this.#lists) await this.wantLists();
+    if ((list === 'suspects' || list === 'nearDuplicates') && !this.analysed) await this.analyse();
     library.showImages(this.ids(list), MODEL_LIST_TITLES[list]);
   }
 
@@ -190,10 +211,10 @@ class Insights {
     await Promise.all([this.#listsWanted ? this.refreshLists() : undefined, this.refreshLabels()]);
   }
 
-  async refreshLists(): Promise<void> {
+  async refreshLists(analyse = false): Promise<void> {
     this.#loadingLists = true;
     try {
-      const lists = await backend.call('insights.lists', { lowConfidence: this.#lowConfidence });
+      const lists = await backend.call('insights.lists', { lowConfidence: this.#lowConfidence, analyse });
       this.#suggestions = new Map(lists.suspects.map((s) => [s.imageId, s]));
       this.#lists = lists;
     } catch (err) {
