@@ -24,6 +24,35 @@ import type { FineTuneSettings, HeadSettings } from '../../shared/api/training';
  * (hidden layer × members) against the 15-second retraining budget; the hidden layer
  * overfits within a few epochs on 1,444 images. All stay available (`flip`, `hidden`,
  * `members` options).
+ *
+ * Second round (issue 4's ≥ 92% target), on cached codes: five seeded stratified 80/10/10
+ * splits (the same five for every row, so rows compare pairwise), head seed 42, mean ± sample
+ * standard deviation of test accuracy, [min–max]; "s" = seconds per training under a load of
+ * ~7 on 2 cores (idle: about a third):
+ *
+ *   v1 0.75 + v2 0.35, softmax, L2 1e-4 (the default)       90.2 ± 2.3  [87.8–93.4]  24 s
+ *   + signed square root of each code value                  90.5 ± 2.4  [88.4–93.9]   6 s
+ *   + L2-normalising each backbone's block                   90.1 ± 2.0  [87.8–92.3]   8 s
+ *   + both                                                   90.6 ± 2.6  [88.4–93.9]   9 s
+ *   + square root, L2 strength picked on validation          90.6 ± 1.6  [89.0–92.3]  69 s
+ *     among 1e-4 / 1e-3 / 1e-2 (1e-2 won on every split)
+ *   L2 1e-3                                                  90.2 ± 2.3  [87.8–93.4]  16 s
+ *   L2 1e-2                                                  90.4 ± 2.3  [87.8–93.4]  24 s
+ *   L2 3e-2                                                  90.6 ± 2.0  [87.8–92.8]  25 s
+ *   + mobilenet_v1_0.25 codes (3 backbones), L2 1e-2         90.6 ± 1.4  [89.0–92.3]  42 s
+ *   + v1 0.25 + TF Hub v1 0.25 (4 backbones), sqrt, L2 1e-2  90.7 ± 2.2  [88.4–92.8]  44 s
+ *   square root + 3 members averaged                         90.6 ± 2.5  [87.8–93.4]  38 s
+ *   square root + 256 hidden, dropout 0.5, smoothing 0.1     89.7 ± 1.6  [87.3–91.7]  41 s
+ *
+ * Every variant lands within half a point of the default, well inside the ±1 point standard
+ * error of a five-split mean (one test image = 0.55 points): the frozen codes, not the head,
+ * set the ceiling at about 90–91% on photos the model never saw. None bought the ≥ 1 point
+ * that would pay for its cost (a transform the exported layers model cannot express with
+ * stock layers, a third network's extraction, 3–6× training time), so the default stays.
+ * End to end with the CLI (fresh import, `graft train`, defaults): 92.2% on the project's
+ * own seed-42 test split; `--reshuffle --seed 1…5` on the same project: 90.6 / 90.0 / 88.3 /
+ * 86.1 / 87.2 = 88.4 ± 1.9. So the seed-42 split is a lucky one: expect about 88–91% on new
+ * photos from the same source, not a dependable 92%.
  */
 export const DEFAULT_TRAIN_BACKBONES = ['mobilenet_v1_0.75_224', 'mobilenet_v2_0.35_224_notop'];
 
