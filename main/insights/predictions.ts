@@ -6,10 +6,10 @@
  */
 import type { PredictionsSnapshot } from '../../shared/api/insights';
 import type { Db } from '../catalogue/open';
-import { readCodes } from '../codes/store';
 import { getTf } from '../tf/runtime';
 import { buildFeatureTable } from '../training/features';
 import { argMax } from '../training/metrics';
+import { readCodesGently } from './read-codes';
 import { currentRunId, runWeights } from '../training/runs';
 import { scoreModel } from '../training/train';
 import { decodeModel } from '../training/weights';
@@ -25,8 +25,8 @@ export async function computePredictions(db: Db): Promise<PredictionsSnapshot> {
   if (!runId) return { runId: null, classes: [], classIds: [], imageIds: [], predicted: [], confidence: [], approximate: false, seconds: 0 };
   const model = decodeModel(runWeights(db, runId));
   const allIds = (db.prepare('SELECT id FROM images ORDER BY id').pluck().all() as number[]);
-  // One scan per backbone and view: far quicker than a lookup per image.
-  const table = buildFeatureTable((backbone, view) => readCodes(db, backbone, view), model.backbones.map((b) => b.id), model.views, allIds);
+  const backbones = model.backbones.map((b) => b.id);
+  const table = buildFeatureTable(await readCodesGently(db, backbones, model.views, allIds), backbones, model.views, allIds);
   const { tf } = await getTf();
   const k = model.classes.length;
   const predicted: number[] = new Array(table.imageIds.length);

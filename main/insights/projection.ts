@@ -10,10 +10,11 @@
  */
 import type { ProjectionResult } from '../../shared/api/insights';
 import type { Db } from '../catalogue/open';
-import { codeCounts, readCodes } from '../codes/store';
+import { codeCounts } from '../codes/store';
 import { buildFeatureTable } from '../training/features';
 import { currentRunId, getRun } from '../training/runs';
 import { yieldToEventLoop } from './predictions';
+import { readCodesGently } from './read-codes';
 
 const MAX_ITERATIONS = 40;
 /** 1 − |cos| of successive axes: well below what moves a dot by a pixel. */
@@ -25,7 +26,7 @@ const TOLERANCE = 1e-5;
  */
 const FIT_ROWS = 2000;
 /** Rows per chunk between yields. */
-const CHUNK_ROWS = 2000;
+const CHUNK_ROWS = 400;
 
 export async function computeProjection(db: Db, signal?: AbortSignal): Promise<ProjectionResult> {
   const started = Date.now();
@@ -34,10 +35,12 @@ export async function computeProjection(db: Db, signal?: AbortSignal): Promise<P
   const empty: ProjectionResult = { runId, backbones, method: 'pca', imageIds: [], x: [], y: [], explained: [0, 0], seconds: 0 };
   if (!backbones.length) return empty;
   const allIds = db.prepare('SELECT id FROM images ORDER BY id').pluck().all() as number[];
-  const table = buildFeatureTable((backbone, view) => readCodes(db, backbone, view), backbones, ['center'], allIds);
+  const table = buildFeatureTable(await readCodesGently(db, backbones, ['center'], allIds), backbones, ['center'], allIds);
   const n = table.imageIds.length;
   if (n === 0) return empty;
+  await yieldToEventLoop();
   const x = unitPerBackbone(table.rows.center!, table.dims);
+  await yieldToEventLoop();
   const pca = await principalComponents(x, n, table.dim, signal);
   const scale = Math.max(maxAbs(pca.a), maxAbs(pca.b)) || 1;
   return {
@@ -72,10 +75,16 @@ export interface Components {
 /** The top two principal components' scores of the n×d row-major matrix `x`. */
 export async function principalComponents(x: Float32Array, n: number, d: number, signal?: AbortSignal): Promise<Components> {
   const mean = new Float64Array(d);
-  for (let r = 0; r < n; r++) for (let j = 0, o = r * d; j < d; j++) mean[j] += x[o + j];
+  for (let r = 0; r < n; r++) {
+    if (r % CHUNK_ROWS === CHUNK_ROWS - 1) await yieldToEventLoop();
+    for (let j = 0, o = r * d; j < d; j++) mean[j] += x[o + j];
+  }
   for (let j = 0; j < d; j++) mean[j] /= n;
   let total = 0;
-  for (let r = 0; r < n; r++) for (let j = 0, o = r * d; j < d; j++) total += (x[o + j] - mean[j]) ** 2;
+  for (let r = 0; r < n; r++) {
+    if (r % CHUNK_ROWS === CHUNK_ROWS - 1) await yieldToEventLoop();
+    for (let j = 0, o = r * d; j < d; j++) total += (x[o + j] - mean[j]) ** 2;
+  }
 
   const fit = n > FIT_ROWS ? evenlySpacedRows(x, n, d, FIT_ROWS) : { x, n };
   // A fixed, spread-out start (not random: the same codes always give the same map).
@@ -143,7 +152,7 @@ async function covarianceTimes(x: Float32Array, mean: Float64Array, n: number, d
         w2[j] += c * s2;
       }
     }
-    if (end < n) await yieldToEventLoop();
+    await yieldToEventLoop();
   }
   return [w1, w2];
 }

@@ -138,7 +138,8 @@ describe('embedding map (Chromium, web transport)', { skip: missing ?? false }, 
   it('looks finished in the light theme too', async () => {
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: 'Switch to the light theme' }).click();
-    await page.waitForTimeout(200);
+    // The relabelling's toast would cover the legend: let it time out.
+    await page.getByText(/Labelled \d+ images/).waitFor({ state: 'detached', timeout: 15_000 });
     await snap(page, 'map-06-light');
     assert.deepEqual(browser.problems, []);
   });
