@@ -20,6 +20,7 @@ const GROUPS: Group[] = [
   { name: 'codes', load: () => require('./codes') },
   { name: 'labels', load: () => require('./labels') },
   { name: 'training', load: () => require('./training') },
+  { name: 'insights', load: () => require('./insights') },
 ];
 
 async function main(argv: string[]): Promise<number> {
