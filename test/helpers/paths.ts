@@ -2,11 +2,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+/**
+ * The importer records canonical paths (links resolved), so tests compare against the
+ * canonical form too: `../shared` may itself be a link to the data.
+ */
+function canonical(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
 /** The repository root (tests run from dist/test/…). */
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
 /** `../shared` beside the checkout: models, photos, test images. Never copied into the repo. */
-export const sharedDir = process.env.GRAFT_SHARED_DIR ?? path.resolve(repoRoot, '..', 'shared');
+export const sharedDir = canonical(process.env.GRAFT_SHARED_DIR ?? path.resolve(repoRoot, '..', 'shared'));
 export const modelsDir = process.env.GRAFT_MODELS_DIR ?? path.join(sharedDir, 'models');
 export const flowersDir = path.join(sharedDir, 'datasets', 'flowers');
 export const flowersMiniDir = path.join(sharedDir, 'datasets', 'flowers-mini');
