@@ -19,6 +19,7 @@ import type { FineTuneSettings, HeadSettings } from '../../shared/api/training';
 import type { Split } from '../../shared/types';
 import { GraftError } from '../errors';
 import { loadBackbone, type Backbone } from '../tf/backbone';
+import { compileFastForward } from '../tf/fold';
 import { decodeForNetwork, toNetworkRange } from '../tf/preprocess';
 import type { FeatureTable, View } from './features';
 import { denseOp, type EpochMetrics, type HeadParams, type Tf } from './head';
@@ -311,9 +312,29 @@ interface Activations {
 /** Runs the frozen part of the backbone once per image and view; keeps the block's inputs. */
 async function frozenActivations(input: FineTuneInput, bb: Backbone, block: TopBlock, views: View[]): Promise<Activations> {
   const { tf } = input;
-  const bottom = tf.model({ inputs: bb.layersModel!.inputs, outputs: block.conv.input as TF.SymbolicTensor });
   const [, h, w, cin] = (block.conv.input as TF.SymbolicTensor).shape as number[];
-  const hw = h * w;
+  // The frozen part runs once per image: the batch-norm-folded fused path (fold.ts) does it
+  // about five times faster than the layers model, which also shortens the wait for a cancel.
+  const below = block.conv.inboundNodes[0].inboundLayers[0];
+  const compiled = compileFastForward(tf, bb.layersModel!, { featureLayer: below.name, pooling: 'none' });
+  const bottom = compiled.ok ? null : tf.model({ inputs: bb.layersModel!.inputs, outputs: block.conv.input as TF.SymbolicTensor });
+  const frozenPart = (x: TF.Tensor4D): TF.Tensor =>
+    compiled.ok ? tf.reshape(compiled.fast.forward(x), [x.shape[0], h, w, cin]) : (bottom!.predict(x) as TF.Tensor);
+  try {
+    return await frozenPasses(input, bb, frozenPart, { hw: h * w, cin }, views);
+  } finally {
+    if (compiled.ok) compiled.fast.dispose();
+  }
+}
+
+async function frozenPasses(
+  input: FineTuneInput,
+  bb: Backbone,
+  frozenPart: (x: TF.Tensor4D) => TF.Tensor,
+  { hw, cin }: { hw: number; cin: number },
+  views: View[],
+): Promise<Activations> {
+  const { tf } = input;
   const per = hw * cin;
   const n = input.images.length;
   if (n * views.length * per * 4 > 4 * 2 ** 30) {
@@ -321,7 +342,10 @@ async function frozenActivations(input: FineTuneInput, bb: Backbone, block: TopB
   }
   const store: Record<View, Float32Array | undefined> = { center: undefined, flip: undefined };
   const size = bb.inputSize;
-  const batch = 16;
+  // Small batches: a cancel waits for the batch in flight, and on a slow shared machine
+  // sixteen images through the frozen network took seconds. Four cost little throughput
+  // on the fused path (35 against 34 ms an image, measured).
+  const batch = 4;
   const total = n * views.length;
   // Progress counts preparation passes then training steps as one bar; the training steps
   // are estimated here so the bar does not jump back when training starts.
@@ -334,8 +358,9 @@ async function frozenActivations(input: FineTuneInput, bb: Backbone, block: TopB
       const items = input.images.slice(start, start + batch);
       const pixels = new Float32Array(items.length * size * size * 3);
       const decoded = await Promise.all(items.map((img) => decodeForNetwork(img.path, size, { flip: view === 'flip' })));
+      if (input.signal.aborted) throw new GraftError('cancelled', 'Fine-tuning was cancelled.');
       decoded.forEach((rgb, i) => toNetworkRange(rgb, bb.spec.inputRange, pixels, i * size * size * 3));
-      const act = tf.tidy(() => bottom.predict(tf.tensor4d(pixels, [items.length, size, size, 3])) as TF.Tensor);
+      const act = tf.tidy(() => frozenPart(tf.tensor4d(pixels, [items.length, size, size, 3])));
       out.set((await act.data()) as Float32Array, start * per);
       act.dispose();
       done += items.length;
