@@ -57,7 +57,13 @@ export function resolveConfig(options: TrainOptions): Omit<TrainConfig, 'dataset
     },
     fractions: options.fractions ?? DEFAULT_FRACTIONS,
     reshuffle: Boolean(options.reshuffle),
-    fineTune: options.fineTune ? { ...FINE_TUNE_DEFAULTS } : null,
+    fineTune: options.fineTune
+      ? {
+          ...FINE_TUNE_DEFAULTS,
+          ...(options.fineTuneEpochs !== undefined ? { epochs: options.fineTuneEpochs } : {}),
+          ...(options.fineTuneLearningRate !== undefined ? { learningRate: options.fineTuneLearningRate } : {}),
+        }
+      : null,
     version: VERSION,
   };
 }
@@ -208,6 +214,7 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
       confusion: shown?.confusion ?? [],
       seconds,
       excluded,
+      ...(fineTuneReport ? { fineTune: fineTuneReport } : {}),
     };
   } catch (err) {
     const cancelled = ctx.signal.aborted || (err instanceof GraftError && err.code === 'cancelled');

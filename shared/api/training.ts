@@ -21,6 +21,10 @@ export const trainOptions = z.object({
   learningRate: z.number().positive().max(1).optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
   fineTune: z.boolean().optional(),
+  /** Fine-tuning epochs (default 4); only with fineTune. */
+  fineTuneEpochs: z.number().int().min(1).max(100).optional(),
+  /** Fine-tuning's Adam learning rate (default 1e-4: low, so the pretrained filters move a little). */
+  fineTuneLearningRate: z.number().positive().max(0.1).optional(),
   /** Deal every image into train/validation/test again (otherwise splits are sticky). */
   reshuffle: z.boolean().optional(),
   /** Split fractions for images not yet dealt, e.g. {train: .8, validation: .1, test: .1}. */
@@ -151,6 +155,8 @@ export interface TrainResult {
   confusion: number[][];
   seconds: number;
   excluded: ExcludedReport;
+  /** Present when the run fine-tuned: validation accuracy before and after, and whether the fine-tuned weights were kept. */
+  fineTune?: RunMetrics['fineTune'];
 }
 
 export interface Suspect {

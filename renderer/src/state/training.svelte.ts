@@ -18,6 +18,8 @@ export interface TrainSettings {
   reshuffle: boolean;
   flip: boolean;
   fineTune: boolean;
+  fineTuneEpochs: number;
+  fineTuneLearningRate: number;
   seed: number;
 }
 
@@ -31,6 +33,8 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   reshuffle: false,
   flip: false,
   fineTune: false,
+  fineTuneEpochs: 4,
+  fineTuneLearningRate: 0.0001,
   seed: 42,
 };
 
@@ -138,7 +142,11 @@ class Training {
     if (s.learningRate !== d.learningRate) options.learningRate = s.learningRate;
     if (s.seed !== d.seed) options.seed = s.seed;
     if (s.flip) options.flip = true;
-    if (s.fineTune) options.fineTune = true;
+    if (s.fineTune) {
+      options.fineTune = true;
+      if (s.fineTuneEpochs !== d.fineTuneEpochs) options.fineTuneEpochs = s.fineTuneEpochs;
+      if (s.fineTuneLearningRate !== d.fineTuneLearningRate) options.fineTuneLearningRate = s.fineTuneLearningRate;
+    }
     if (s.reshuffle) options.reshuffle = true;
     if (s.validationPercent !== d.validationPercent || s.testPercent !== d.testPercent) {
       const validation = s.validationPercent / 100;
