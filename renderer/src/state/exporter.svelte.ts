@@ -1,6 +1,7 @@
 import type { ExportFormatName, ExportResult } from 'shared/api/export';
 import type { JobProgress } from 'shared/types';
 import { backend, codeOf, messageOf } from './backend.svelte';
+import { JobTracker } from './job-tracker.svelte';
 import { toasts } from './toasts.svelte';
 
 export type ExportPhase = 'choose' | 'starting' | 'running' | 'cancelling' | 'done';
@@ -19,13 +20,12 @@ class Exporter {
   #formats = $state<ExportFormatName[]>(['tfjs', 'report']);
   #dir = $state(readDir());
   #force = $state(false);
-  #jobId = $state<string | null>(null);
+  #job = new JobTracker('the export');
   #progress = $state<JobProgress | null>(null);
   #result = $state.raw<ExportResult | null>(null);
   #error = $state<string | null>(null);
   /** The folder exists and holds files: ask before replacing them. */
   #needsForce = $state(false);
-  #early: Array<{ jobId: string; apply: () => void }> = [];
 
   get isOpen(): boolean {
     return this.#open;
@@ -99,19 +99,18 @@ class Exporter {
     this.#progress = null;
     this.#result = null;
     this.#error = null;
-    this.#early = [];
     try {
-      const { jobId } = await backend.call('export.start', { dir, formats, force: this.#force });
-      this.#jobId = jobId;
-      if (this.#phase === 'starting') this.#phase = 'running';
-      try {
-        localStorage.setItem(DIR_KEY, dir);
-      } catch {
-        // Remembering the folder is a convenience only.
-      }
-      const early = this.#early.filter((e) => e.jobId === jobId);
-      this.#early = [];
-      for (const e of early) e.apply();
+      await this.#job.begin(
+        () => backend.call('export.start', { dir, formats, force: this.#force }),
+        () => {
+          if (this.#phase === 'starting') this.#phase = 'running';
+          try {
+            localStorage.setItem(DIR_KEY, dir);
+          } catch {
+            // Remembering the folder is a convenience only.
+          }
+        },
+      );
       return true;
     } catch (err) {
       this.#phase = 'choose';
@@ -123,13 +122,9 @@ class Exporter {
   }
 
   async cancel(): Promise<void> {
-    if (!this.#jobId || !this.active) return;
+    if (!this.#job.jobId || !this.active) return;
     this.#phase = 'cancelling';
-    try {
-      await backend.call('jobs.cancel', { jobId: this.#jobId });
-    } catch (err) {
-      toasts.error(`Could not cancel the export: ${messageOf(err)}`);
-    }
+    await this.#job.cancel();
   }
 
   /** Back to the chooser for another export. */
@@ -144,14 +139,14 @@ class Exporter {
   listen(): () => void {
     const offProgress = backend.on('job.progress', (p) => {
       if (p.kind !== 'export') return;
-      this.#route(p.jobId, () => {
+      this.#job.route(p.jobId, () => {
         this.#progress = p;
       });
     });
     const offFinished = backend.on('job.finished', (f) => {
       if (f.kind !== 'export') return;
-      this.#route(f.jobId, () => {
-        this.#jobId = null;
+      this.#job.route(f.jobId, () => {
+        this.#job.finish();
         if (f.status === 'finished') {
           this.#result = (f.result as ExportResult | undefined) ?? null;
           this.#phase = 'done';
@@ -172,11 +167,6 @@ class Exporter {
       offProgress();
       offFinished();
     };
-  }
-
-  #route(jobId: string, apply: () => void): void {
-    if (this.#jobId === jobId) apply();
-    else if (this.#phase === 'starting') this.#early.push({ jobId, apply });
   }
 }
 

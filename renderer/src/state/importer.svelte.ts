@@ -1,5 +1,6 @@
 import type { ImportSummary, JobProgress } from 'shared/types';
 import { backend, messageOf } from './backend.svelte';
+import { JobTracker } from './job-tracker.svelte';
 import { plural } from '../lib/format';
 import { toasts } from './toasts.svelte';
 
@@ -25,14 +26,12 @@ function readRecent(): string[] {
 class Importer {
   #phase = $state<ImportPhase>('choose');
   #folder = $state('');
-  #jobId = $state<string | null>(null);
+  #job = new JobTracker('the import');
   #progress = $state<JobProgress | null>(null);
   #summary = $state<ImportSummary | null>(null);
   #error = $state<string | null>(null);
   #recent = $state<string[]>(readRecent());
   #startedAt = $state(0);
-  /** Events that arrived before import.start answered with the job id. */
-  #early: Array<{ jobId: string; apply: () => void }> = [];
 
   get phase(): ImportPhase {
     return this.#phase;
@@ -72,16 +71,15 @@ class Importer {
     this.#progress = null;
     this.#summary = null;
     this.#error = null;
-    this.#early = [];
     this.#startedAt = Date.now();
     try {
-      const { jobId } = await backend.call('import.start', { folder: trimmed });
-      this.#jobId = jobId;
-      if (this.#phase === 'starting') this.#phase = 'running';
-      this.#remember(trimmed);
-      const early = this.#early.filter((e) => e.jobId === jobId);
-      this.#early = [];
-      for (const e of early) e.apply();
+      await this.#job.begin(
+        () => backend.call('import.start', { folder: trimmed }),
+        () => {
+          if (this.#phase === 'starting') this.#phase = 'running';
+          this.#remember(trimmed);
+        },
+      );
       return true;
     } catch (err) {
       this.#phase = 'choose';
@@ -91,13 +89,9 @@ class Importer {
   }
 
   async cancel(): Promise<void> {
-    if (!this.#jobId || !this.active) return;
+    if (!this.#job.jobId || !this.active) return;
     this.#phase = 'cancelling';
-    try {
-      await backend.call('jobs.cancel', { jobId: this.#jobId });
-    } catch (err) {
-      toasts.error(`Could not cancel the import: ${messageOf(err)}`);
-    }
+    await this.#job.cancel();
   }
 
   /** Back to the folder chooser for another import. */
@@ -107,7 +101,7 @@ class Importer {
     this.#summary = null;
     this.#progress = null;
     this.#error = null;
-    this.#jobId = null;
+    this.#job.finish();
   }
 
   /** The user is editing the path: the last refusal no longer applies. */
@@ -123,13 +117,13 @@ class Importer {
   listen(): () => void {
     const offProgress = backend.on('job.progress', (p) => {
       if (p.kind !== 'import') return;
-      this.#route(p.jobId, () => {
+      this.#job.route(p.jobId, () => {
         this.#progress = p;
       });
     });
     const offFinished = backend.on('job.finished', (f) => {
       if (f.kind !== 'import') return;
-      this.#route(f.jobId, () => {
+      this.#job.route(f.jobId, () => {
         if (f.status === 'failed') {
           this.#phase = 'failed';
           this.#error = f.error?.message ?? 'The import failed.';
@@ -155,11 +149,6 @@ class Importer {
       offProgress();
       offFinished();
     };
-  }
-
-  #route(jobId: string, apply: () => void): void {
-    if (this.#jobId === jobId) apply();
-    else if (this.#phase === 'starting') this.#early.push({ jobId, apply });
   }
 
   #remember(folder: string): void {

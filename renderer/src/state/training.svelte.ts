@@ -2,6 +2,7 @@ import type { RunDetail, RunSummary, TrainOptions, TrainResult } from 'shared/ap
 import type { TrainingEpochEvent } from 'shared/events';
 import type { JobProgress } from 'shared/types';
 import { backend, messageOf } from './backend.svelte';
+import { JobTracker } from './job-tracker.svelte';
 import { toasts } from './toasts.svelte';
 
 export type TrainPhase = 'idle' | 'starting' | 'running' | 'cancelling';
@@ -58,7 +59,7 @@ function readSettings(): TrainSettings {
  */
 class Training {
   #phase = $state<TrainPhase>('idle');
-  #jobId = $state<string | null>(null);
+  #job = new JobTracker('training');
   #runId = $state<string | null>(null);
   #progress = $state<JobProgress | null>(null);
   #epochs = $state.raw<TrainingEpochEvent[]>([]);
@@ -69,8 +70,6 @@ class Training {
   #runsLoaded = $state(false);
   #shown = $state.raw<RunDetail | null>(null);
   #settings = $state<TrainSettings>(readSettings());
-  /** Events that arrived before train.start answered with the job id. */
-  #early: Array<{ jobId: string; apply: () => void | Promise<void> }> = [];
   #wanted: string | null = null;
 
   get phase(): TrainPhase {
@@ -163,16 +162,15 @@ class Training {
     this.#epochs = [];
     this.#runId = null;
     this.#error = null;
-    this.#early = [];
     this.#startedAt = Date.now();
     this.#stageStartedAt = Date.now();
     try {
-      const { jobId } = await backend.call('train.start', this.options);
-      this.#jobId = jobId;
-      if (this.#phase === 'starting') this.#phase = 'running';
-      const early = this.#early.filter((e) => e.jobId === jobId);
-      this.#early = [];
-      for (const e of early) void e.apply();
+      await this.#job.begin(
+        () => backend.call('train.start', this.options),
+        () => {
+          if (this.#phase === 'starting') this.#phase = 'running';
+        },
+      );
       return true;
     } catch (err) {
       this.#phase = 'idle';
@@ -182,13 +180,9 @@ class Training {
   }
 
   async cancel(): Promise<void> {
-    if (!this.#jobId || !this.active) return;
+    if (!this.#job.jobId || !this.active) return;
     this.#phase = 'cancelling';
-    try {
-      await backend.call('jobs.cancel', { jobId: this.#jobId });
-    } catch (err) {
-      toasts.error(`Could not cancel training: ${messageOf(err)}`);
-    }
+    await this.#job.cancel();
   }
 
   async refreshRuns(): Promise<void> {
@@ -244,13 +238,13 @@ class Training {
     const stops = [
       backend.on('job.progress', (p) => {
         if (p.kind !== 'train') return;
-        this.#route(p.jobId, () => {
+        this.#job.route(p.jobId, () => {
           if (p.stage !== this.#progress?.stage) this.#stageStartedAt = Date.now();
           this.#progress = p;
         });
       }),
       backend.on('training.epoch', (e) => {
-        this.#route(e.jobId, () => {
+        this.#job.route(e.jobId, () => {
           this.#runId = e.runId;
           const next = this.#epochs.length >= MAX_EPOCHS_KEPT ? this.#epochs.slice(1) : this.#epochs.slice();
           next.push(e);
@@ -259,12 +253,12 @@ class Training {
       }),
       backend.on('job.finished', (f) => {
         if (f.kind !== 'train') return;
-        this.#route(f.jobId, async () => {
+        this.#job.route(f.jobId, async () => {
           const result = f.status === 'finished' ? (f.result as TrainResult | undefined) : undefined;
           // The new run's results first, so the view goes from curves to results without an empty frame.
           if (result) await this.show(result.runId);
           this.#phase = 'idle';
-          this.#jobId = null;
+          this.#job.finish();
           if (f.status === 'finished') {
             const acc = result?.accuracy.test ?? result?.accuracy.validation;
             toasts.show(
@@ -288,11 +282,6 @@ class Training {
     return () => {
       for (const stop of stops) stop();
     };
-  }
-
-  #route(jobId: string, apply: () => void | Promise<void>): void {
-    if (this.#jobId === jobId) void apply();
-    else if (this.#phase === 'starting') this.#early.push({ jobId, apply });
   }
 }
 
