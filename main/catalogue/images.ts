@@ -13,7 +13,8 @@ import { GraftError } from '../errors';
 import { ImageDecodeError, jpegFromBytes, PREVIEW_SIZE } from '../importer/decode';
 import type { Db } from './open';
 
-export type ImageSort = 'imported' | 'name' | 'class' | 'size';
+/** `list`: the order of the filter's ids (a ranked list); import order without ids. */
+export type ImageSort = 'imported' | 'name' | 'class' | 'size' | 'list';
 
 export interface ListOptions {
   sort?: ImageSort;
@@ -89,6 +90,13 @@ function orderedIds(db: Db, filter: ImageFilter, sort: ImageSort, descending: bo
   const dir = descending ? 'DESC' : 'ASC';
   const page = window ? `LIMIT ? OFFSET ?` : '';
   const pageParams = window ? [window.limit, window.offset] : [];
+  if (sort === 'list' && filter.ids) {
+    // Each id's first position in the given list; the join's parameter comes before WHERE's.
+    const sql = `SELECT i.id FROM images i
+                 JOIN (SELECT value AS id, MIN(key) AS position FROM json_each(?) GROUP BY value) l ON l.id = i.id
+                 ${where} ORDER BY l.position ${dir} ${page}`;
+    return db.prepare(sql).pluck().all(JSON.stringify(filter.ids), ...params, ...pageParams) as number[];
+  }
   let sql: string;
   switch (sort) {
     case 'name':

@@ -29,7 +29,8 @@ export const imageFilter = z.object({
 });
 export type ImageFilter = z.infer<typeof imageFilter>;
 
-export const imageSort = z.enum(['imported', 'name', 'class', 'size']);
+/** `list`: the order of `filter.ids` itself, for ranked lists (likely mistakes first); import order without ids. */
+export const imageSort = z.enum(['imported', 'name', 'class', 'size', 'list']);
 
 export const libraryMethods = {
   'project.status': method(z.object({}), returns<ProjectStatus>()),

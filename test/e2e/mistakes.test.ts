@@ -51,11 +51,19 @@ describe('model-aware library (Chromium, web transport)', { skip: missing ?? fal
     await page.getByTestId('collection-title').filter({ hasText: 'Likely label mistakes' }).waitFor();
     await page.getByTestId('view-count').filter({ hasText: `${lists.suspects.length} image` }).waitFor();
     await waitForThumbnailsOnScreen(page);
+    // Ranked: the grid shows the suspects most-likely-first, as the engine lists them.
+    const shown = await page.locator('[data-testid=thumbnail-grid] .thumb').evaluateAll((els) =>
+      els.map((e) => ({ index: Number(e.getAttribute('data-index')), id: Number(e.getAttribute('data-id')) })),
+    );
+    const inOrder = shown.sort((a, b) => a.index - b.index).map((t) => t.id);
+    assert.deepEqual(inOrder, lists.suspects.slice(0, inOrder.length).map((s) => s.imageId));
+    assert.match(await page.getByRole('button', { name: /Most likely mistake first/ }).innerText(), /Most likely mistake first/, 'the sort button names the list order');
 
     await thumb(0).click();
     const id = Number(await thumb(0).getAttribute('data-id'));
     const fix = lists.suspects.find((s) => s.imageId === id);
     assert.ok(fix, `image ${id} is one of the suspects`);
+    assert.equal(id, lists.suspects[0].imageId, 'the first thumbnail is the likeliest mistake');
     const chip = page.getByTestId('model-suggestion');
     await chip.waitFor();
     assert.match(await chip.innerText(), new RegExp(fix.suggested));

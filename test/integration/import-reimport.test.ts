@@ -167,6 +167,16 @@ describe('importing a folder again and again', () => {
     assert.deepEqual(paged, ids);
     assert.deepEqual(listImages(db, { ids: [ids[5], ids[2]] }).images.map((i) => i.id), [ids[2], ids[5]]);
     assert.deepEqual(listImageIds(db, {}, 'imported', true), [...ids].reverse());
+
+    // A ranked list keeps its own order, pages included, narrowed by the other filters.
+    const ranked = [ids[7], ids[3], ids[90], ids[3], ids[0]];
+    assert.deepEqual(listImageIds(db, { ids: ranked }, 'list'), [ids[7], ids[3], ids[90], ids[0]], 'first place of a repeated id');
+    assert.deepEqual(listImageIds(db, { ids: ranked }, 'list', true), [ids[0], ids[90], ids[3], ids[7]]);
+    assert.deepEqual(listImages(db, { ids: ranked }, { sort: 'list', offset: 1, limit: 2 }).images.map((i) => i.id), [ids[3], ids[90]]);
+    const daisy = classId('daisy');
+    const rankedDaisies = listImageIds(db, { ids: [...ranked].reverse(), classId: daisy }, 'list');
+    assert.deepEqual(rankedDaisies, [ids[0], ids[90], ids[3], ids[7]].filter((id) => listImageIds(db, { classId: daisy }).includes(id)));
+    assert.deepEqual(listImageIds(db, {}, 'list'), ids, 'without ids, list order is import order');
   });
 
   function findClassPosition(id: number): number {

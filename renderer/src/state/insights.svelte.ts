@@ -17,6 +17,14 @@ export const MODEL_LIST_TITLES: Record<ModelList, string> = {
   prelabelled: 'Pre-labelled by the model',
 };
 
+/** What each list's own order means: the grid shows a list in it until another sort is picked. */
+export const MODEL_LIST_ORDER: Partial<Record<ModelList, string>> = {
+  misclassified: 'Most confident first',
+  suspects: 'Most likely mistake first',
+  nearDuplicates: 'Pairs side by side',
+  lowConfidence: 'Least confident first',
+};
+
 export interface ImagePrediction {
   label: string;
   classId: number | null;
@@ -154,7 +162,7 @@ class Insights {
   async show(list: ModelList): Promise<void> {
     if (!this.#lists) await this.wantLists();
     if ((list === 'suspects' || list === 'nearDuplicates') && !this.analysed) await this.analyse();
-    library.showImages(this.ids(list), MODEL_LIST_TITLES[list]);
+    library.showImages(this.ids(list), MODEL_LIST_TITLES[list], MODEL_LIST_ORDER[list]);
   }
 
   /** Unlabelled images the model would label at `minConfidence` or more. */
@@ -177,7 +185,7 @@ class Insights {
       // A preference only.
     }
     void this.refreshLists().then(() => {
-      if (this.activeList === 'lowConfidence') library.showImages(this.ids('lowConfidence'), MODEL_LIST_TITLES.lowConfidence);
+      if (this.activeList === 'lowConfidence') library.showImages(this.ids('lowConfidence'), MODEL_LIST_TITLES.lowConfidence, MODEL_LIST_ORDER.lowConfidence);
     });
   }
 

@@ -4,7 +4,8 @@ import { backend, messageOf } from './backend.svelte';
 import { selection } from './selection.svelte';
 import { toasts } from './toasts.svelte';
 
-export type ImageSort = 'imported' | 'name' | 'class' | 'size';
+/** `list`: a ranked collection's own order (see Collection). */
+export type ImageSort = 'imported' | 'name' | 'class' | 'size' | 'list';
 
 /** What the sidebar picked: the grid shows one collection at a time. */
 export type Collection =
@@ -14,8 +15,12 @@ export type Collection =
   | { kind: 'conflicts' }
   | { kind: 'duplicates' }
   | { kind: 'missing' }
-  /** Exactly these images (a confusion-matrix cell), under a title saying what they are. */
-  | { kind: 'images'; ids: readonly number[]; title: string };
+  /**
+   * Exactly these images (a confusion-matrix cell, a model list), under a title saying what
+   * they are. `ranked` names the order of `ids` when it means something ("Most likely
+   * mistake first"): the grid shows them in that order until another sort is chosen.
+   */
+  | { kind: 'images'; ids: readonly number[]; title: string; ranked?: string };
 
 /** Rows of metadata fetched per request as the grid scrolls. */
 const PAGE_SIZE = 150;
@@ -62,6 +67,10 @@ class Library {
   #split = $state<Split | null>(null);
   #search = $state('');
   #sort = $state<ImageSort>('imported');
+  /** In a ranked collection, the person picked another sort than the list's own order. */
+  #sortedAway = $state(false);
+  /** A ranked list shown backwards (least likely first); starts false with each list. */
+  #listDescending = $state(false);
   #descending = $state(false);
   #thumbSize = $state(THUMB_DEFAULT);
   #crop = $state(true);
@@ -99,11 +108,17 @@ class Library {
   get search(): string {
     return this.#search;
   }
+  /** The sort in effect: a ranked collection keeps its own order unless another was chosen. */
   get sort(): ImageSort {
-    return this.#sort;
+    return this.ranking && !this.#sortedAway ? 'list' : this.#sort;
+  }
+  /** What the current collection's own order means, when it has one. */
+  get ranking(): string | null {
+    const c = this.#collection;
+    return c.kind === 'images' && c.ranked ? c.ranked : null;
   }
   get descending(): boolean {
-    return this.#descending;
+    return this.sort === 'list' ? this.#listDescending : this.#descending;
   }
   get thumbSize(): number {
     return this.#thumbSize;
@@ -168,10 +183,12 @@ class Library {
   }
 
   /** Shows exactly these images, with no split or search narrowing them further. */
-  showImages(ids: readonly number[], title: string): void {
+  showImages(ids: readonly number[], title: string, ranked?: string): void {
     this.#split = null;
     this.#search = '';
-    this.#collection = { kind: 'images', ids, title };
+    this.#collection = { kind: 'images', ids, title, ...(ranked ? { ranked } : {}) };
+    this.#sortedAway = false;
+    this.#listDescending = false;
     this.#replaceView();
   }
 
@@ -193,11 +210,19 @@ class Library {
     this.#replaceView();
   }
 
-  setSort(sort: ImageSort, descending = this.#descending): void {
-    if (this.#sort === sort && this.#descending === descending) return;
-    this.#sort = sort;
-    this.#descending = descending;
-    this.#savePrefs();
+  setSort(sort: ImageSort, descending = sort === this.sort ? this.descending : sort === 'list' ? false : this.#descending): void {
+    if (this.sort === sort && this.descending === descending) return;
+    if (sort === 'list') {
+      // Only a ranked collection has a list order, and it is not a preference to remember.
+      if (!this.ranking) return;
+      this.#sortedAway = false;
+      this.#listDescending = descending;
+    } else {
+      this.#sortedAway = Boolean(this.ranking);
+      this.#sort = sort;
+      this.#descending = descending;
+      this.#savePrefs();
+    }
     this.#replaceView();
   }
 
@@ -260,8 +285,8 @@ class Library {
     try {
       const { ids } = await backend.call('images.ids', {
         filter: this.filter,
-        sort: this.#sort,
-        descending: this.#descending,
+        sort: this.sort,
+        descending: this.descending,
       });
       if (generation !== this.#generation) return;
       const previous = this.#ids;
@@ -312,8 +337,8 @@ class Library {
     try {
       const { images } = await backend.call('images.list', {
         filter: this.filter,
-        sort: this.#sort,
-        descending: this.#descending,
+        sort: this.sort,
+        descending: this.descending,
         offset: page * PAGE_SIZE,
         limit: PAGE_SIZE,
       });
