@@ -196,7 +196,7 @@ describe('train, predict and export (Chromium, web transport)', { skip: missing 
     await settingsDrawer(true);
     // Fine-tuning makes the run long enough to cancel in the middle of it.
     await page.getByTestId('train-settings').getByText('Fine-tune the network').click();
-    await snap(page, '14-train-settings');
+    await snap(page, '14-train-settings-drawer');
 
     await page.getByTestId('train-button').click();
     await page.getByTestId('train-progress').waitFor();
@@ -204,6 +204,8 @@ describe('train, predict and export (Chromium, web transport)', { skip: missing 
     // steps are longest and the hardest one to stop quickly.
     await page.locator('[data-testid=train-progress] li.now[data-stage=fine-tune]').waitFor({ timeout: 120_000 });
     await page.getByTestId('train-stage-detail').filter({ hasText: /preparing|fine-tuning/ }).waitFor({ timeout: 120_000 });
+    // The first run on 100 photos is over before a screenshot lands; this one is still going.
+    await snap(page, '14-train-fine-tuning');
     const stageAtClick = await page.getByTestId('train-stage-detail').innerText();
     const clickedAt = Date.now();
     await page.getByTestId('train-cancel').click();
