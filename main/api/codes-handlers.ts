@@ -3,7 +3,7 @@ import { codeCounts, deleteCodes } from '../codes/store';
 import { ensureCodes } from '../codes/extract';
 import { GraftError } from '../errors';
 import { addUserBackbone, inspectModelFolder } from '../tf/backbone';
-import { listBackbones, removeUserBackbone, type BackboneSpec } from '../tf/registry';
+import { getBackbone, listBackbones, removeUserBackbone, type BackboneSpec } from '../tf/registry';
 import { runtimeReport } from '../tf/runtime';
 import { modelsCacheDir } from '../tf/user-dirs';
 import { locateWeights } from '../tf/weights';
@@ -62,6 +62,8 @@ export async function runtimeInfo(modelsDir: string | undefined): Promise<Runtim
 
 export function backboneInfo(b: BackboneSpec, modelsDir: string | undefined): BackboneInfo {
   const found = locateWeights(b, { modelsDir });
+  // An entry that runs another's files downloads (and links to) those.
+  const files = b.weightsOf ? getBackbone(b.weightsOf) : b;
   return {
     id: b.id,
     name: b.name,
@@ -71,8 +73,8 @@ export function backboneInfo(b: BackboneSpec, modelsDir: string | undefined): Ba
     inputRange: [b.inputRange[0], b.inputRange[1]],
     dim: b.dim,
     builtin: b.builtin,
-    availability: found ? found.from : b.source ? 'download' : 'unavailable',
-    homepage: b.source?.homepage ?? null,
+    availability: found ? found.from : files.source ? 'download' : 'unavailable',
+    homepage: files.source?.homepage ?? null,
     imagenetHead: Boolean(b.imagenetHead),
   };
 }

@@ -20,6 +20,7 @@ import type { StoredModel } from '../training/weights';
 import { foldStandardisation } from './head-folding';
 import { disposeLayersModel } from './dispose-model';
 import { readModelArtifacts } from './model-folder-io';
+import { atInputSize } from '../tf/input-size';
 
 export const EXPORT_INPUT_RANGE: readonly [number, number] = [-1, 1];
 export const INPUT_NAME = 'image';
@@ -139,7 +140,7 @@ export async function buildLayersModelExport(tf: Tf, stored: StoredModel, backbo
 
 async function loadLayers(tf: Tf, bb: ResolvedBackbone): Promise<tfjs.LayersModel> {
   try {
-    return await tf.loadLayersModel(tf.io.fromMemory(readModelArtifacts(bb.dir)));
+    return await atInputSize(tf, await tf.loadLayersModel(tf.io.fromMemory(readModelArtifacts(bb.dir))), bb.spec.inputSize);
   } catch (err) {
     if (err instanceof GraftError) throw err;
     throw new GraftError('bad_model', `Cannot load the backbone ${bb.spec.id} from ${bb.dir}: ${(err as Error).message.split('\n')[0]}`);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import { GraftError } from '../errors';
 import { compileFastForward, type FastForward } from './fold';
+import { atInputSize } from './input-size';
 import { decodeForNetwork, toNetworkRange, type ImageSource, type PreprocessOptions } from './preprocess';
 import { getBackbone, saveUserBackbone, type BackboneSpec, type ModelFormat } from './registry';
 import { getTf, type RuntimeName, type Tf } from './runtime';
@@ -129,9 +130,10 @@ interface LoadedModel {
   saved: unknown;
 }
 
-async function loadModel(tf: Tf, runtime: RuntimeName, format: ModelFormat, dir: string, spec: Pick<BackboneSpec, 'id' | 'savedModel'>): Promise<LoadedModel> {
+async function loadModel(tf: Tf, runtime: RuntimeName, format: ModelFormat, dir: string, spec: Pick<BackboneSpec, 'id' | 'savedModel' | 'inputSize'>): Promise<LoadedModel> {
   try {
-    if (format === 'layers') return { layers: await tf.loadLayersModel(folderIOHandler(dir)), graph: null, saved: null };
+    // An entry may feed the network other image sizes than its files fix (registry `atSize`).
+    if (format === 'layers') return { layers: await atInputSize(tf, await tf.loadLayersModel(folderIOHandler(dir)), spec.inputSize), graph: null, saved: null };
     if (format === 'graph') return { layers: null, graph: await tf.loadGraphModel(folderIOHandler(dir)), saved: null };
   } catch (err) {
     if (err instanceof GraftError) throw err;

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GraftError } from '../errors';
 import type { FileChecksums } from './checksums';
-import type { BackboneSpec } from './registry';
+import { getBackbone, type BackboneSpec } from './registry';
 import { modelsCacheDir } from './user-dirs';
 
 export const PINNED_CHECKSUMS_FILE = 'graft-checksums.json';
@@ -55,6 +55,7 @@ export interface ResolveOptions {
 
 /** Where a backbone's files are, downloading them if needed. */
 export async function resolveWeights(spec: BackboneSpec, options: ResolveOptions = {}): Promise<ResolvedWeights> {
+  if (spec.weightsOf) return resolveWeights(getBackbone(spec.weightsOf), options);
   if (spec.folder) {
     verifyModelFolder(spec.folder, spec);
     return { dir: spec.folder, from: 'folder' };
@@ -86,6 +87,7 @@ export async function resolveWeights(spec: BackboneSpec, options: ResolveOptions
 
 /** Where a backbone would be found without downloading, or null. Never throws. */
 export function locateWeights(spec: BackboneSpec, options: { modelsDir?: string; cacheDir?: string } = {}): ResolvedWeights | null {
+  if (spec.weightsOf) return locateWeights(getBackbone(spec.weightsOf), options);
   if (spec.folder) return fs.existsSync(spec.folder) ? { dir: spec.folder, from: 'folder' } : null;
   const modelsDir = options.modelsDir ?? process.env.GRAFT_MODELS_DIR;
   if (modelsDir && fs.existsSync(path.join(modelsDir, spec.id, entryFile(spec)))) return { dir: path.join(modelsDir, spec.id), from: 'models-dir' };

@@ -19,7 +19,7 @@ import { makeSyntheticProject } from '../e2e/synthetic-project';
 import type { Figures } from './run';
 
 const IMAGES = 10_000;
-const DIMS: Record<string, number> = { 'mobilenet_v1_0.75_224': 768, 'mobilenet_v2_0.35_224_notop': 1280 };
+const DIMS: Record<string, number> = { 'mobilenet_v1_0.75_224_at320': 768, 'mobilenet_v2_0.35_224_notop_at320': 1280 };
 
 export async function run(): Promise<Figures> {
   const tmp = tempDir('graft-bench-insights-');

@@ -90,10 +90,10 @@ describe('TF.js layers model export (two backbones concatenated, mirrored view, 
       assert.ok(meta[field] !== undefined, `metadata.json has ${field}`);
     }
     assert.deepEqual(meta.labels, defaultRun.classes);
-    assert.equal(meta.imageSize, 224);
+    assert.equal(meta.imageSize, 320, 'the default networks see 320-pixel images');
     assert.equal(meta.graft.runId, defaultRun.runId);
     assert.equal(meta.graft.modelFormat, 'layers-model');
-    assert.deepEqual(meta.graft.backbones.map((b: { id: string }) => b.id), ['mobilenet_v1_0.75_224', 'mobilenet_v2_0.35_224_notop']);
+    assert.deepEqual(meta.graft.backbones.map((b: { id: string }) => b.id), ['mobilenet_v1_0.75_224_at320', 'mobilenet_v2_0.35_224_notop_at320']);
     assert.deepEqual(meta.graft.views, ['center', 'flip']);
     assert.deepEqual(meta.graft.preprocessing.range, [-1, 1]);
     assert.equal(meta.graft.metrics.accuracy.test, defaultRun.accuracy.test);

@@ -60,7 +60,7 @@ describe('fine-tuning (flowers-mini, through graft train)', () => {
     assert.equal(run.config.fineTune?.learningRate, 0.001);
     assert.equal(run.history.filter((h) => h.stage === 'fine-tune').length, 6, 'one curve point per fine-tuning epoch');
     const model = decodeModel(runWeights(engine.db, tuned.runId));
-    assert.equal(model.fineTuned?.backbone, 'mobilenet_v1_0.75_224');
+    assert.equal(model.fineTuned?.backbone, 'mobilenet_v1_0.75_224_at320');
     assert.ok(model.fineTuned.layers.length >= 1);
   });
 

@@ -184,7 +184,7 @@ describe('insights.projection', () => {
   it('maps every image with codes to 2-D, deterministically, with the classes apart', async () => {
     const map = await call(engine, 'insights.projection', {});
     assert.equal(map.method, 'pca');
-    assert.deepEqual(map.backbones, ['mobilenet_v1_0.75_224', 'mobilenet_v2_0.35_224_notop']);
+    assert.deepEqual(map.backbones, ['mobilenet_v1_0.75_224_at320', 'mobilenet_v2_0.35_224_notop_at320']);
     assert.equal(map.imageIds.length, 100);
     assert.ok(map.x.every((v) => v >= -1 && v <= 1) && map.y.every((v) => v >= -1 && v <= 1));
     assert.ok(map.explained[0] >= map.explained[1] && map.explained[1] > 0 && map.explained[0] + map.explained[1] < 1);

@@ -69,7 +69,7 @@ describe('training on flowers-mini', () => {
     const run = getRun(engine.db, first.runId);
     assert.equal(run.status, 'finished');
     assert.equal(run.config.seed, 42);
-    assert.deepEqual(run.config.backbones, ['mobilenet_v1_0.75_224', 'mobilenet_v2_0.35_224_notop']);
+    assert.deepEqual(run.config.backbones, ['mobilenet_v1_0.75_224_at320', 'mobilenet_v2_0.35_224_notop_at320']);
     assert.equal(run.config.dataset.imageIds.length, 100);
     assert.equal(run.config.dataset.splits.replace(/[^t]/g, '').length, 80);
     assert.ok(run.history.length >= 1 && run.history.every((h) => h.stage === 'head'));
