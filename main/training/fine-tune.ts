@@ -343,9 +343,10 @@ async function frozenPasses(
   const store: Record<View, Float32Array | undefined> = { center: undefined, flip: undefined };
   const size = bb.inputSize;
   // Small batches: a cancel waits for the batch in flight, and on a slow shared machine
-  // sixteen images through the frozen network took seconds. Four cost little throughput
-  // on the fused path (35 against 34 ms an image, measured).
-  const batch = 4;
+  // sixteen images through the frozen network took seconds. Small batches cost little on
+  // the fused path (measured at 224 px: 40 ms an image one at a time, 35 in fours, 34 in
+  // sixteens), and two keep a cancel well under a second even at 320 px.
+  const batch = 2;
   const total = n * views.length;
   // Progress counts preparation passes then training steps as one bar; the training steps
   // are estimated here so the bar does not jump back when training starts.
