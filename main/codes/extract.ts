@@ -10,14 +10,17 @@
  *
  * A file that cannot be decoded is reported (path and reason) and skipped, never fatal.
  */
+import type { BackboneCodesSummary, CodesSummary, FailedImage } from '../../shared/api/codes';
 import type { Db } from '../catalogue/open';
 import { GraftError } from '../errors';
 import { EmbedPool } from '../tf/embed-pool';
 import { decodeForNetwork, mirrorRows } from '../tf/preprocess';
 import { getBackbone, type BackboneSpec } from '../tf/registry';
-import { getTf, type RuntimeName } from '../tf/runtime';
+import { getTf } from '../tf/runtime';
 import { resolveWeights, type DownloadProgress } from '../tf/weights';
 import { writeCodes, type CodeRow, type CodeView } from './store';
+
+export type { BackboneCodesSummary, CodesSummary, FailedImage };
 
 export interface CodesProgress {
   stage: 'download' | 'load' | 'codes';
@@ -29,40 +32,6 @@ export interface CodesProgress {
   imagesPerSecond: number;
   etaSeconds: number | null;
   message?: string;
-}
-
-export interface FailedImage {
-  path: string;
-  reason: string;
-}
-
-export interface BackboneCodesSummary {
-  backbone: string;
-  /** Codes computed in this run (one per image and view). */
-  computed: number;
-  /** Codes that were already cached. */
-  cached: number;
-  failed: FailedImage[];
-  seconds: number;
-  /** Codes computed per second of extraction (one network pass each). */
-  imagesPerSecond: number;
-  runtime: RuntimeName;
-  workers: number;
-  /** The batch-norm-folded fast path was used. */
-  fast: boolean;
-  /** Live tensors summed over the workers after their first and last batch: equal unless something leaks. */
-  tensors: { afterFirstBatch: number; afterLastBatch: number };
-}
-
-export interface CodesSummary {
-  computed: number;
-  cached: number;
-  failed: FailedImage[];
-  seconds: number;
-  imagesPerSecond: number;
-  runtime: RuntimeName;
-  cancelled: boolean;
-  backbones: BackboneCodesSummary[];
 }
 
 export interface EnsureCodesOptions {

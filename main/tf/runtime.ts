@@ -12,10 +12,11 @@
  * fails because Emscripten starts its pthreads from `blob:` URLs that Node's Worker rejects
  * (ERR_WORKER_PATH). Measured here: forcing it → "WASM backend not initialized".
  */
+import type { RuntimeName, RuntimeReport } from '../../shared/api/codes';
 import { GraftError } from '../errors';
 
 export type Tf = typeof import('@tensorflow/tfjs');
-export type RuntimeName = 'tensorflow' | 'wasm' | 'cpu';
+export type { RuntimeName, RuntimeReport };
 
 export interface TfRuntime {
   tf: Tf;
@@ -108,20 +109,6 @@ function tryTfjsNode(): { tf?: Tf; error?: string } {
     const e = err as NodeJS.ErrnoException;
     return { error: e.code === 'MODULE_NOT_FOUND' ? 'not installed' : firstLine(e.message) };
   }
-}
-
-export interface RuntimeReport {
-  /** What extraction would use in this process. */
-  runtime: RuntimeName | null;
-  tfjsVersion: string | null;
-  wasmSimd: boolean | null;
-  runtimeError: string | null;
-  tfjsNode: { available: boolean; version: string | null; error: string | null };
-  electron: { available: boolean; version: string | null; error: string | null };
-  node: string;
-  platform: string;
-  arch: string;
-  cpus: number;
 }
 
 /** Everything `graft doctor` reports, without throwing. */

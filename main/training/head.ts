@@ -14,31 +14,15 @@
  *   so the desktop UI stays responsive and cancel takes effect within a batch.
  */
 import type * as TF from '@tensorflow/tfjs';
+import type { HeadSettings } from '../../shared/api/training';
 import { GraftError } from '../errors';
 import { argMax } from './metrics';
 import { deriveSeed, seededRandom, shuffleInPlace } from './rng';
 
 export type Tf = typeof TF;
 
-export interface HeadConfig {
-  /** Hidden ReLU units; 0 = a plain softmax (logistic regression) head. */
-  hidden: number;
-  /** Dropout rate on the hidden layer (and on the input when `inputDropout` > 0). */
-  dropout: number;
-  inputDropout: number;
-  /** L2 penalty on the weight matrices (not biases), added to the mean loss. */
-  l2: number;
-  labelSmoothing: number;
-  learningRate: number;
-  batchSize: number;
-  maxEpochs: number;
-  /** Stop after this many epochs without a better validation loss; best weights are restored. */
-  patience: number;
-  /** Heads trained in lockstep from different seeds; their probabilities are averaged. */
-  members: number;
-  /** Weight each class's loss by n / (k · n_class) so rare classes count as much as common ones. */
-  classWeights: boolean;
-}
+/** The head's settings (documented on the shared type every run stores). */
+export type HeadConfig = HeadSettings;
 
 /** Rows of features with their class indices. */
 export interface Examples {

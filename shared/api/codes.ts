@@ -31,6 +31,25 @@ export interface FailedImage {
   reason: string;
 }
 
+/** One backbone's part of a codes run. */
+export interface BackboneCodesSummary {
+  backbone: string;
+  /** Codes computed in this run (one per image and view). */
+  computed: number;
+  /** Codes that were already cached. */
+  cached: number;
+  failed: FailedImage[];
+  seconds: number;
+  /** Codes computed per second of extraction (one network pass each). */
+  imagesPerSecond: number;
+  runtime: RuntimeName;
+  workers: number;
+  /** The batch-norm-folded fast path was used. */
+  fast: boolean;
+  /** Live tensors summed over the workers after their first and last batch: equal unless something leaks. */
+  tensors: { afterFirstBatch: number; afterLastBatch: number };
+}
+
 export interface CodesSummary {
   /** Codes computed in this run (one per image and view). */
   computed: number;
@@ -40,17 +59,7 @@ export interface CodesSummary {
   imagesPerSecond: number;
   runtime: RuntimeName;
   cancelled: boolean;
-  backbones: Array<{
-    backbone: string;
-    computed: number;
-    cached: number;
-    failed: FailedImage[];
-    seconds: number;
-    imagesPerSecond: number;
-    runtime: RuntimeName;
-    workers: number;
-    fast: boolean;
-  }>;
+  backbones: BackboneCodesSummary[];
 }
 
 export interface CodesStatus {
@@ -59,7 +68,9 @@ export interface CodesStatus {
   codes: Array<{ backbone: string; view: CodeView; count: number; dim: number }>;
 }
 
-export interface RuntimeInfo {
+/** The TF runtime of this process and what else could run (`graft doctor`). */
+export interface RuntimeReport {
+  /** What extraction would use in this process. */
   runtime: RuntimeName | null;
   tfjsVersion: string | null;
   wasmSimd: boolean | null;
@@ -70,6 +81,9 @@ export interface RuntimeInfo {
   platform: string;
   arch: string;
   cpus: number;
+}
+
+export interface RuntimeInfo extends RuntimeReport {
   modelsDir: string | null;
   cacheDir: string;
 }

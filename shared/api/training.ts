@@ -40,16 +40,22 @@ export type RunStatus = 'running' | 'finished' | 'cancelled' | 'failed';
 
 /** The head's settings; stored in every run's config. */
 export interface HeadSettings {
+  /** Hidden ReLU units; 0 = a plain softmax (logistic regression) head. */
   hidden: number;
+  /** Dropout rate on the hidden layer (and on the input when `inputDropout` > 0). */
   dropout: number;
   inputDropout: number;
+  /** L2 penalty on the weight matrices (not biases), added to the mean loss. */
   l2: number;
   labelSmoothing: number;
   learningRate: number;
   batchSize: number;
   maxEpochs: number;
+  /** Stop after this many epochs without a better validation loss; best weights are restored. */
   patience: number;
+  /** Heads trained in lockstep from different seeds; their probabilities are averaged. */
   members: number;
+  /** Weight each class's loss by n / (k · n_class) so rare classes count as much as common ones. */
   classWeights: boolean;
 }
 
