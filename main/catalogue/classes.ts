@@ -223,20 +223,10 @@ export function applyClassOperation(db: Db, op: Operation, now = Date.now()): St
       const name = restore(db, p.classId, p.name, liveOrder(db).length);
       return { changed: applyLabelRows(db, op.id, false), note: renamedNote(p.name, name) };
     }
-    case 'rename': {
-      const p = op.payload as RenamePayload;
-      const name = setName(db, p.classId, p.to);
-      return { changed: 0, note: renamedNote(p.to, name) };
-    }
-    case 'recolor': {
-      const p = op.payload as RecolorPayload;
-      db.prepare(`UPDATE classes SET color = ? WHERE id = ?`).run(p.to, p.classId);
-      return { changed: 0 };
-    }
-    case 'reorder': {
-      writeOrder(db, arrange(db, (op.payload as ReorderPayload).after));
-      return { changed: 0 };
-    }
+    case 'rename':
+    case 'recolor':
+    case 'reorder':
+      return setSide(db, op, 'after');
     case 'merge':
     case 'delete': {
       const p = op.payload as RetirePayload;
@@ -262,20 +252,10 @@ export function revertClassOperation(db: Db, op: Operation, now = Date.now()): S
       softDelete(db, p.classId, now);
       return { changed };
     }
-    case 'rename': {
-      const p = op.payload as RenamePayload;
-      const name = setName(db, p.classId, p.from);
-      return { changed: 0, note: renamedNote(p.from, name) };
-    }
-    case 'recolor': {
-      const p = op.payload as RecolorPayload;
-      db.prepare(`UPDATE classes SET color = ? WHERE id = ?`).run(p.from, p.classId);
-      return { changed: 0 };
-    }
-    case 'reorder': {
-      writeOrder(db, arrange(db, (op.payload as ReorderPayload).before));
-      return { changed: 0 };
-    }
+    case 'rename':
+    case 'recolor':
+    case 'reorder':
+      return setSide(db, op, 'before');
     case 'merge':
     case 'delete': {
       const p = op.payload as RetirePayload;
@@ -285,6 +265,22 @@ export function revertClassOperation(db: Db, op: Operation, now = Date.now()): S
     default:
       throw new GraftError('internal', `Cannot undo an operation of kind "${op.kind}".`);
   }
+}
+
+/** Rename, recolor and reorder record both sides: redo writes the one after, undo the one before. */
+function setSide(db: Db, op: Operation, side: 'before' | 'after'): StepOutcome {
+  if (op.kind === 'reorder') {
+    const p = op.payload as ReorderPayload;
+    writeOrder(db, arrange(db, p[side]));
+    return { changed: 0 };
+  }
+  const p = op.payload as RenamePayload | RecolorPayload;
+  const value = side === 'after' ? p.to : p.from;
+  if (op.kind === 'recolor') {
+    db.prepare(`UPDATE classes SET color = ? WHERE id = ?`).run(value, p.classId);
+    return { changed: 0 };
+  }
+  return { changed: 0, note: renamedNote(value, setName(db, p.classId, value)) };
 }
 
 /** Moves the class's images (to `into` or to unlabelled) and soft-deletes it. */
