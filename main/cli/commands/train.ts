@@ -5,7 +5,7 @@ import { call } from '../../api/handlers';
 import { GraftError } from '../../errors';
 import type { Command, CommandContext } from '../command';
 import { progressPrinter } from '../progress';
-import { DEFAULT_TRAIN_BACKBONES } from '../../training/defaults';
+import { DEFAULT_TRAIN_BACKBONES, HEAD_DEFAULTS } from '../../training/defaults';
 
 /**
  * Starts a job through the API and waits for it, printing progress on stderr and
@@ -69,7 +69,7 @@ export const trainCommand: Command = {
     '  --reshuffle          deal every image into a split again',
     '  --no-flip            do not train on mirrored images',
     '  --hidden N           hidden units of the head (0 = plain softmax)',
-    '  --members N          heads averaged in the ensemble',
+    `  --members N          heads averaged in the ensemble (default ${HEAD_DEFAULTS.members})`,
     '',
     '--json prints {"runId","classes","accuracy":{"train","validation","test"},"perClass":{…},"confusion":[[…]],"seconds","excluded"}',
     'and, with --fine-tune, "fineTune":{"validationBefore","validationAfter","kept","epochs","seconds"}.',
