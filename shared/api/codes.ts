@@ -50,14 +50,8 @@ export interface BackboneCodesSummary {
   tensors: { afterFirstBatch: number; afterLastBatch: number };
 }
 
-export interface CodesSummary {
-  /** Codes computed in this run (one per image and view). */
-  computed: number;
-  cached: number;
-  failed: FailedImage[];
-  seconds: number;
-  imagesPerSecond: number;
-  runtime: RuntimeName;
+/** The whole run: the same counts as one backbone's part, summed over the backbones. */
+export interface CodesSummary extends Pick<BackboneCodesSummary, 'computed' | 'cached' | 'failed' | 'seconds' | 'imagesPerSecond' | 'runtime'> {
   cancelled: boolean;
   backbones: BackboneCodesSummary[];
 }
