@@ -104,7 +104,7 @@ function openBmp(bytes: Buffer): { image: sharp.Sharp; facts: ImageFacts } {
 
 /** The importer's view of an image: its facts and its thumbnail. */
 export async function thumbnailFromBytes(bytes: Buffer): Promise<Thumbnailed> {
-  return withClearReason(async () => {
+  return withClearReason(bytes, async () => {
     const { image, facts } = await openImage(bytes);
     const thumbnail = await renderJpeg(image, facts.format, THUMBNAIL_SIZE, 80);
     return { ...facts, thumbnail };
@@ -113,7 +113,7 @@ export async function thumbnailFromBytes(bytes: Buffer): Promise<Thumbnailed> {
 
 /** An orientation-corrected sRGB JPEG of the image, long side at most `longSide`. */
 export async function jpegFromBytes(bytes: Buffer, longSide = PREVIEW_SIZE, quality = 85): Promise<Buffer> {
-  return withClearReason(async () => {
+  return withClearReason(bytes, async () => {
     const { image, facts } = await openImage(bytes);
     return renderJpeg(image, facts.format, longSide, quality);
   });
@@ -123,17 +123,29 @@ export async function jpegFromBytes(bytes: Buffer, longSide = PREVIEW_SIZE, qual
  * libvips keeps its last error message in one buffer for the whole process; when
  * several decodes fail or finish at once, a failure can reach us as "Unknown error"
  * (seen with a truncated JPEG decoded beside others). The failure itself is real, only
- * its message is lost, so decode again (at most twice) to learn the actual reason.
+ * its message is lost, so decode again (at most twice) to learn the actual reason. If it
+ * is still lost (it was, about once in a few hundred test runs), a JPEG or PNG without its
+ * end marker was cut short, which the bytes themselves show.
  */
-async function withClearReason<T>(decode: () => Promise<T>): Promise<T> {
+async function withClearReason<T>(bytes: Buffer, decode: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await decode();
     } catch (err) {
       const lostMessage = err instanceof ImageDecodeError && err.reason === UNKNOWN_REASON;
-      if (!lostMessage || attempt >= 2) throw err;
+      if (!lostMessage) throw err;
+      if (attempt >= 2) throw lacksEndMarker(bytes) ? new ImageDecodeError(TRUNCATED_REASON) : err;
     }
   }
+}
+
+/** A JPEG without FF D9 or a PNG without its IEND chunk near the end of the file. */
+function lacksEndMarker(bytes: Buffer): boolean {
+  const tail = bytes.subarray(Math.max(0, bytes.length - 64));
+  const format = sniffFormat(bytes.subarray(0, 32));
+  if (format === 'jpeg') return tail.indexOf(Buffer.from([0xff, 0xd9])) < 0;
+  if (format === 'png') return tail.indexOf('IEND', 0, 'latin1') < 0;
+  return false;
 }
 
 async function renderJpeg(image: sharp.Sharp, format: ImageFormat, longSide: number, quality: number): Promise<Buffer> {
