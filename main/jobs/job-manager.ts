@@ -43,7 +43,7 @@ export class JobManager {
       signal: controller.signal,
       progress: (stage, done, total, message) => {
         const now = Date.now();
-        rate.add(stage, done, now);
+        rate.add(stage, done, total, now);
         // At most ~10 events a second, but always the last one of a stage.
         if (now - lastEmit < 100 && done < total) return;
         lastEmit = now;
@@ -108,14 +108,21 @@ export class JobManager {
   }
 }
 
-/** Items per second over the last few seconds of one stage. */
-class RateMeter {
+/**
+ * Items per second over the last few seconds of one pass. A stage can count several passes
+ * (codes: one per backbone, each from 0 to its own total), so a count that goes back or a
+ * new total starts a new pass; measuring across it would give a negative rate.
+ */
+export class RateMeter {
   private stage = '';
+  private total = -1;
   private samples: Array<{ t: number; done: number }> = [];
 
-  add(stage: string, done: number, t: number): void {
-    if (stage !== this.stage) {
+  add(stage: string, done: number, total: number, t: number): void {
+    const last = this.samples[this.samples.length - 1];
+    if (stage !== this.stage || total !== this.total || (last && done < last.done)) {
       this.stage = stage;
+      this.total = total;
       this.samples = [];
     }
     this.samples.push({ t, done });
