@@ -91,7 +91,12 @@ export async function trainHead(tf: Tf, options: TrainHeadOptions): Promise<Trai
   const dense = { first: denseOp(tf, false), inner: denseOp(tf, true) };
   const random = seededRandom(deriveSeed(seed, 'head'));
 
+  // Standardised by the same tensor ops as at prediction, then read back once so batches
+  // are plain row copies (see the file comment).
   const trainX = tf.tidy(() => standardise(tf, tf.tensor2d(train.x, [train.rows, dim]), mean, std));
+  const trainRows = trainX.dataSync() as Float32Array;
+  trainX.dispose();
+  const batchX = new Float32Array(config.batchSize * dim);
   const valX = validation && validation.rows
     ? tf.tidy(() => standardise(tf, tf.tensor2d(validation.x, [validation.rows, dim]), mean, std))
     : null;
@@ -115,9 +120,9 @@ export async function trainHead(tf: Tf, options: TrainHeadOptions): Promise<Trai
           if (signal?.aborted) throw new GraftError('cancelled', 'Training was cancelled.');
           const idx = order.slice(start, start + config.batchSize);
           const dropoutSeed = Math.floor(random() * 2 ** 31);
+          idx.forEach((row, i) => batchX.set(trainRows.subarray(row * dim, (row + 1) * dim), i * dim));
           const step = tf.tidy(() => {
-            const indices = tf.tensor1d(idx, 'int32');
-            const xb = tf.gather(trainX, indices);
+            const xb = tf.tensor2d(batchX.slice(0, idx.length * dim), [idx.length, dim]);
             const labels = tf.oneHot(tf.tensor1d(Array.from(idx, (i) => train.y[i]), 'int32'), k);
             const weights = tf.tensor1d(Array.from(idx, (i) => exampleWeights[i]));
             let probsOut: TF.Tensor | null = null;
@@ -168,7 +173,6 @@ export async function trainHead(tf: Tf, options: TrainHeadOptions): Promise<Trai
     disposeSnapshot(best.weights);
     for (const m of members) m.variables.forEach((v) => v.dispose());
     for (const o of optimizers) o.dispose();
-    trainX.dispose();
     valX?.dispose();
   }
 }
