@@ -4,7 +4,7 @@
  * members trained in lockstep from different seeds whose probabilities are averaged.
  *
  * Written on TF.js core ops with an explicit training loop (rather than
- * `tf.LayersModel.fit`) for three reasons measured or needed here:
+ * `tf.LayersModel.fit`) for reasons measured or needed here:
  * - the wasm backend multiplies transposed matrices ~15× slower than plain ones, and
  *   autodiff's matMul gradient uses transposed products; our `dense` op transposes
  *   explicitly in its gradient, which makes an epoch several times faster;
