@@ -100,7 +100,6 @@ export async function trainHead(tf: Tf, options: TrainHeadOptions): Promise<Trai
   const trainX = tf.tidy(() => standardise(tf, tf.tensor2d(train.x, [train.rows, dim]), mean, std));
   const trainRows = trainX.dataSync() as Float32Array;
   trainX.dispose();
-  const batchX = new Float32Array(config.batchSize * dim);
   const valX = validation && validation.rows
     ? tf.tidy(() => standardise(tf, tf.tensor2d(validation.x, [validation.rows, dim]), mean, std))
     : null;
@@ -124,9 +123,10 @@ export async function trainHead(tf: Tf, options: TrainHeadOptions): Promise<Trai
           if (signal?.aborted) throw new GraftError('cancelled', 'Training was cancelled.');
           const idx = order.slice(start, start + config.batchSize);
           const dropoutSeed = Math.floor(random() * 2 ** 31);
-          idx.forEach((row, i) => batchX.set(trainRows.subarray(row * dim, (row + 1) * dim), i * dim));
+          const batchRows = new Float32Array(idx.length * dim);
+          idx.forEach((row, i) => batchRows.set(trainRows.subarray(row * dim, (row + 1) * dim), i * dim));
           const step = tf.tidy(() => {
-            const xb = tf.tensor2d(batchX.slice(0, idx.length * dim), [idx.length, dim]);
+            const xb = tf.tensor2d(batchRows, [idx.length, dim]);
             const labels = tf.oneHot(tf.tensor1d(Array.from(idx, (i) => train.y[i]), 'int32'), k);
             const weights = tf.tensor1d(Array.from(idx, (i) => exampleWeights[i]));
             let probsOut: TF.Tensor | null = null;
