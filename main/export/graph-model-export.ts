@@ -148,7 +148,10 @@ export function buildGraphModelExport(stored: StoredModel, backbone: ResolvedBac
       const bias = constant(`${scope}/bias`, l.bias, [l.outDim]);
       h = op(`${scope}/MatMul`, 'MatMul', [h, kernel], { T: T_FLOAT, transpose_a: { b: false }, transpose_b: { b: false } });
       h = op(`${scope}/BiasAdd`, 'BiasAdd', [h, bias], { T: T_FLOAT, data_format: { s: NHWC } });
-      h = op(`${scope}/${l.activation === 'relu' ? 'Relu' : 'Softmax'}`, l.activation === 'relu' ? 'Relu' : 'Softmax', [h]);
+      if (l.activation !== 'linear') {
+        const kind = l.activation === 'relu' ? 'Relu' : 'Softmax';
+        h = op(`${scope}/${kind}`, kind, [h]);
+      }
     });
     return h;
   });

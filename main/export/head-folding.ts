@@ -6,7 +6,7 @@
  *
  *   (x − μ)/σ · W + b  =  x · (W / σ)  +  (b − (μ/σ) · W)
  */
-import type { HeadParams } from '../training/head';
+import type { DenseParams, HeadParams } from '../training/head';
 
 export interface PlainDense {
   inDim: number;
@@ -14,7 +14,7 @@ export interface PlainDense {
   /** Row-major inDim × outDim. */
   kernel: Float32Array;
   bias: Float32Array;
-  activation: 'relu' | 'softmax';
+  activation: DenseParams['activation'];
 }
 
 /** Each member's layers with the standardisation folded into its first layer. */

@@ -57,8 +57,11 @@ export interface DenseParams {
   /** Row-major inDim × outDim. */
   kernel: Float32Array;
   bias: Float32Array;
-  /** Applied after this layer; the last layer is always 'softmax'. */
-  activation: 'relu' | 'softmax';
+  /**
+   * Applied after this layer. A trained member ends in 'softmax'; the neighbour vote
+   * (vote.ts) has a softmax inside and ends 'linear'.
+   */
+  activation: 'relu' | 'softmax' | 'linear';
 }
 
 export interface EpochMetrics {
@@ -207,7 +210,7 @@ export function predictHead(tf: Tf, params: HeadParams, x: Float32Array, rows: n
 interface Layer {
   kernel: TF.Tensor2D;
   bias: TF.Tensor1D;
-  activation: 'relu' | 'softmax';
+  activation: DenseParams['activation'];
 }
 interface Member {
   layers: Layer[];
@@ -271,7 +274,7 @@ function predictStandardised(tf: Tf, members: Member[], x: TF.Tensor2D, rows: nu
     const size = Math.min(chunk, rows - start);
     const probs = tf.tidy(() => {
       const xb = tf.slice(x, [start, 0], [size, -1]);
-      const each = members.map((m) => tf.softmax(forwardInference(tf, m, xb)));
+      const each = members.map((m) => forwardInference(tf, m, xb));
       return tf.div(tf.addN(each), members.length);
     });
     out.set(probs.dataSync() as Float32Array, start * k);
@@ -280,11 +283,13 @@ function predictStandardised(tf: Tf, members: Member[], x: TF.Tensor2D, rows: nu
   return out;
 }
 
+/** Class probabilities of one member: every layer with its activation, the last included. */
 function forwardInference(tf: Tf, member: Member, x: TF.Tensor2D): TF.Tensor2D {
   let h: TF.Tensor2D = x;
   for (const layer of member.layers) {
     h = tf.add(tf.matMul(h, layer.kernel), layer.bias) as TF.Tensor2D;
     if (layer.activation === 'relu') h = tf.relu(h);
+    else if (layer.activation === 'softmax') h = tf.softmax(h);
   }
   return h;
 }
@@ -340,7 +345,7 @@ export function lossAndAccuracy(probs: Float32Array, y: Int32Array, k: number): 
 }
 
 interface Snapshot {
-  members: Array<Array<{ kernel: TF.Tensor2D; bias: TF.Tensor1D; activation: 'relu' | 'softmax' }>>;
+  members: Array<Array<{ kernel: TF.Tensor2D; bias: TF.Tensor1D; activation: DenseParams['activation'] }>>;
 }
 
 function snapshot(tf: Tf, members: Member[]): Snapshot {

@@ -19,16 +19,19 @@
  *      mirror, and the two probability vectors are averaged.
  *   2. standardise: x = (x − mean) / std   (tensors "mean", "std", shape [inputDim])
  *   3. for each member, for each layer: x = x · kernel + bias (kernel [in, out]),
- *      then ReLU, or softmax on the last layer
+ *      then the layer's activation: "relu", "softmax" or "linear" (none). A trained
+ *      member ends in softmax; the neighbour vote (vote.ts) has a softmax over the
+ *      training images inside and ends linear, already in probabilities
  *   4. average the members' probabilities → one probability per entry of `classes`.
  *
  * `fineTuned` (present after fine-tuning) lists backbone layers whose weights replace
  * the backbone's published ones, by layer name, in the layer's own weight order.
  */
 import { GraftError } from '../errors';
-import type { HeadParams } from './head';
+import type { DenseParams, HeadParams } from './head';
 
 const MAGIC = 'GRAFTHD1';
+const ACTIVATIONS: ReadonlyArray<DenseParams['activation']> = ['relu', 'softmax', 'linear'];
 
 export interface StoredTensor {
   offset: number;
@@ -45,7 +48,7 @@ export interface StoredModelHeader {
   inputDim: number;
   mean: StoredTensor;
   std: StoredTensor;
-  members: Array<{ layers: Array<{ kernel: StoredTensor; bias: StoredTensor; activation: 'relu' | 'softmax' }> }>;
+  members: Array<{ layers: Array<{ kernel: StoredTensor; bias: StoredTensor; activation: DenseParams['activation'] }> }>;
   fineTuned?: { backbone: string; layers: Array<{ name: string; weights: StoredTensor[] }> };
 }
 
@@ -117,6 +120,8 @@ export function decodeModel(blob: Uint8Array): StoredModel {
   if (header.format !== 'graft-head' || header.version !== 1) {
     throw new GraftError('bad_model', `Unsupported model format ${header.format} v${header.version}. Train again.`);
   }
+  const unknown = header.members.flatMap((m) => m.layers).find((l) => !ACTIVATIONS.includes(l.activation));
+  if (unknown) throw new GraftError('bad_model', `The stored model uses an activation this version of Graft does not know (${unknown.activation}). Update Graft or train again.`);
   const dataStart = Math.ceil((12 + length) / 4) * 4;
   // Copy once into an aligned array: the blob from SQLite may start at any byte.
   const data = new Float32Array(buf.buffer.slice(buf.byteOffset + dataStart, buf.byteOffset + buf.length));
