@@ -21,6 +21,7 @@ import { createRun, endRun, finishRun, reconcileInterruptedRuns, saveHistory } f
 import { assignSplits, DEFAULT_FRACTIONS, labelledImages, type LabelledImage } from './splits';
 import { encodeModel, type StoredModel } from './weights';
 import { fineTune } from './fine-tune';
+import { withVote } from './vote';
 
 export interface TrainContext {
   db: Db;
@@ -54,6 +55,7 @@ export function resolveConfig(options: TrainOptions): Omit<TrainConfig, 'dataset
       ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
       ...(options.hidden !== undefined ? { hidden: options.hidden } : {}),
       ...(options.members !== undefined ? { members: options.members } : {}),
+      ...(options.vote === false ? { vote: 0 } : {}),
     },
     fractions: options.fractions ?? DEFAULT_FRACTIONS,
     reshuffle: Boolean(options.reshuffle),
@@ -180,6 +182,11 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
       if (outcome.table) scoringTable = outcome.table;
     }
 
+    // The vote is added last, on the final codes (after a kept fine-tune, the recomputed ones).
+    if (config.head.vote) {
+      const voters = examplesOf(scoringTable, rows.train, labels, ['center']);
+      model = { ...model, head: withVote(model.head, voters, { temperature: config.head.vote, blocks: scoringTable.dims, seed: config.seed }) };
+    }
     const scoreRows = (r: number[]) => scoreModel(tf, model.head, scoringTable, r, config.views);
     // Each confusion cell keeps its image ids, so the studio can open exactly those images.
     const evalSplit = (r: number[]): EvaluationResult | null => {

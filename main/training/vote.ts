@@ -1,0 +1,91 @@
+/**
+ * A soft nearest-neighbour vote over the training images' codes, added to a trained head
+ * as one more member whose probabilities are averaged with the others'. It is the one
+ * addition to the head that measured better on photos the model never saw (defaults.ts,
+ * seventh round): a linear head and a vote by the nearest training photos are wrong on
+ * different photos.
+ *
+ * It is written as two dense layers so that prediction, the stored format and both export
+ * formats run it with no new kind of layer:
+ *
+ *   layer 1  s_j = (1/B) Σ_b x_b · k̂_bj / m_b,  then softmax over j of s_j / T
+ *   layer 2  p_c = Σ_j softmax_j · [y_j = c]      (one-hot kernel, no activation)
+ *
+ * where x_b is the photo's codes from network b (of B), k̂_bj training photo j's codes from
+ * network b scaled to unit length, and m_b the mean length of network b's training codes.
+ * Scaling the photo by that constant rather than by its own length (a true cosine) keeps
+ * layer 1 linear in x; it measured the same (+0.4 either way). Members read standardised
+ * input z = (x − μ) / σ, so layer 1 is written in that space: x = z·σ + μ.
+ */
+import type { DenseParams, Examples, HeadParams, MemberParams } from './head';
+import { deriveSeed, seededRandom, shuffleInPlace } from './rng';
+
+/**
+ * At most this many training images are kept as voters (a seeded sample beyond it): the
+ * kernel grows with them (2,000 × 2,048 codes = 16 MB stored with the run) and so does
+ * the cost of scoring every image after training.
+ */
+export const VOTE_MAX_VOTERS = 2000;
+
+export interface VoteOptions {
+  /** Softmax temperature of the similarities (HeadSettings.vote). */
+  temperature: number;
+  /** Width of each network's block of the codes, in order (they sum to the codes' width). */
+  blocks: number[];
+  seed: number;
+}
+
+/** The head with the vote of `train`'s images appended as its last member. */
+export function withVote(head: HeadParams, train: Examples, options: VoteOptions): HeadParams {
+  if (train.rows === 0) return head;
+  return { ...head, members: [...head.members, voteMember(head, train, options)] };
+}
+
+function voteMember(head: HeadParams, train: Examples, { temperature, blocks, seed }: VoteOptions): MemberParams {
+  const { dim } = train;
+  if (blocks.reduce((a, b) => a + b, 0) !== dim) throw new Error(`Vote blocks ${blocks.join('+')} do not add up to ${dim}`);
+  const voters = Array.from({ length: train.rows }, (_, i) => i);
+  if (voters.length > VOTE_MAX_VOTERS) {
+    shuffleInPlace(voters, seededRandom(deriveSeed(seed, 'vote')));
+    voters.length = VOTE_MAX_VOTERS;
+    voters.sort((a, b) => a - b);
+  }
+  const n = voters.length;
+  const k = head.classCount;
+
+  // Per network: the mean length of its training codes (over all training rows, not
+  // only the voters, so the sample does not move the scale).
+  const starts = blocks.map((_, b) => blocks.slice(0, b).reduce((a, w) => a + w, 0));
+  const meanLength = blocks.map((width, b) => {
+    let sum = 0;
+    for (let r = 0; r < train.rows; r++) sum += Math.sqrt(squaredLength(train.x, r * dim + starts[b], width));
+    return sum / train.rows || 1;
+  });
+
+  const kernel = new Float32Array(dim * n);
+  const bias = new Float64Array(n);
+  voters.forEach((row, j) => {
+    blocks.forEach((width, b) => {
+      const at = row * dim + starts[b];
+      const length = Math.sqrt(squaredLength(train.x, at, width)) || 1;
+      const scale = 1 / (length * meanLength[b] * blocks.length * temperature);
+      for (let t = 0; t < width; t++) {
+        const i = starts[b] + t;
+        const w = train.x[at + t] * scale;
+        kernel[i * n + j] = w * head.std[i];
+        bias[j] += w * head.mean[i];
+      }
+    });
+  });
+  const labels = new Float32Array(n * k);
+  voters.forEach((row, j) => (labels[j * k + train.y[row]] = 1));
+  const similarity: DenseParams = { inDim: dim, outDim: n, kernel, bias: Float32Array.from(bias), activation: 'softmax' };
+  const tally: DenseParams = { inDim: n, outDim: k, kernel: labels, bias: new Float32Array(k), activation: 'linear' };
+  return { layers: [similarity, tally] };
+}
+
+function squaredLength(x: Float32Array, at: number, width: number): number {
+  let s = 0;
+  for (let t = 0; t < width; t++) s += x[at + t] * x[at + t];
+  return s;
+}
