@@ -182,7 +182,8 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
       if (outcome.table) scoringTable = outcome.table;
     }
 
-    // The vote is added last, on the final codes (after a kept fine-tune, the recomputed ones).
+    // The vote is added last, on the final codes (after a kept fine-tune, the recomputed ones);
+    // so fine-tuning's before/after validation figures are of the trained head alone.
     if (config.head.vote) {
       const voters = examplesOf(scoringTable, rows.train, labels, ['center']);
       model = { ...model, head: withVote(model.head, voters, { temperature: config.head.vote, blocks: scoringTable.dims, seed: config.seed }) };
