@@ -229,13 +229,17 @@ describe('train, predict and export (Chromium, web transport)', { skip: missing 
     await page.getByTestId('train-settings').getByRole('button', { name: 'Defaults' }).click();
     await page.locator('#train-seed').fill('7');
     await page.locator('#train-seed').press('Tab');
+    await page.getByTestId('train-settings').getByText('Vote of similar images').click();
     await settingsDrawer(false);
     await page.getByTestId('train-button').click();
     await page.getByTestId('train-progress').waitFor();
     await page.getByTestId('confusion-matrix').waitFor({ timeout: 300_000 });
     const second = (await call(studio.engine, 'runs.list', {})).find((r) => r.current)!;
     assert.notEqual(second.id, firstRun.id, 'the new run became current');
-    assert.equal((await call(studio.engine, 'runs.get', { id: second.id })).config.seed, 7, 'the drawer’s seed reached the run');
+    const secondConfig = (await call(studio.engine, 'runs.get', { id: second.id })).config;
+    assert.equal(secondConfig.seed, 7, 'the drawer’s seed reached the run');
+    assert.equal(secondConfig.head.vote, 0, 'unticking the vote reached the run');
+    assert.ok((await call(studio.engine, 'runs.get', { id: firstRun.id })).config.head.vote! > 0, 'the default run has the vote');
 
     // Look at the first run again, then make it current from its row.
     await page.locator(`[data-testid=run-row][data-run-id="${firstRun.id}"]`).click();

@@ -17,6 +17,8 @@ export interface TrainSettings {
   validationPercent: number;
   testPercent: number;
   reshuffle: boolean;
+  /** Average the head with a vote of the most similar training images (engine default: on). */
+  vote: boolean;
   flip: boolean;
   fineTune: boolean;
   fineTuneEpochs: number;
@@ -32,6 +34,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   validationPercent: 10,
   testPercent: 10,
   reshuffle: false,
+  vote: true,
   flip: false,
   fineTune: false,
   fineTuneEpochs: 4,
@@ -140,6 +143,7 @@ class Training {
     if (s.epochs !== d.epochs) options.epochs = s.epochs;
     if (s.learningRate !== d.learningRate) options.learningRate = s.learningRate;
     if (s.seed !== d.seed) options.seed = s.seed;
+    if (!s.vote) options.vote = false;
     if (s.flip) options.flip = true;
     if (s.fineTune) {
       options.fineTune = true;
