@@ -41,7 +41,10 @@ export interface GraftMetadata {
   seed: number;
   backbones: Array<{ id: string; name: string; dim: number; format: string; inputRange: readonly [number, number] }>;
   views: Array<'center' | 'flip'>;
+  /** Members whose probabilities the model averages, the neighbour vote included. */
   ensembleMembers: number;
+  /** The neighbour vote among them (main/training/vote.ts): how many training images vote. */
+  neighbourVote: { voters: number } | null;
   fineTuned: boolean;
   input: { name: string; shape: Array<number | null>; dtype: 'float32' };
   output: { name: string; shape: Array<number | null>; meaning: string };
@@ -124,6 +127,7 @@ export async function exportModel(step: ExportStep, run: RunDetail, stored: Stor
       backbones: backbones.map((b) => ({ id: b.spec.id, name: b.spec.name, dim: b.spec.dim, format: b.spec.format, inputRange: b.spec.inputRange })),
       views: stored.views,
       ensembleMembers: stored.head.members.length,
+      neighbourVote: voteOf(stored),
       fineTuned: Boolean(stored.fineTuned),
       input: { name: built.inputName, shape: [null, built.inputSize, built.inputSize, 3], dtype: 'float32' },
       output: { name: built.outputName, shape: [null, stored.classes.length], meaning: 'class probabilities, in the order of "labels"' },
@@ -143,4 +147,10 @@ export async function exportModel(step: ExportStep, run: RunDetail, stored: Stor
   step.written({ file: 'metadata.json', bytes: Buffer.byteLength(text) });
   step.progress('model', 3, 3);
   return { format: built.format };
+}
+
+function voteOf(stored: StoredModel): GraftMetadata['neighbourVote'] {
+  // The vote is the member that ends without an activation (trained heads end in softmax).
+  const vote = stored.head.members.find((m) => m.layers[m.layers.length - 1].activation === 'linear');
+  return vote ? { voters: vote.layers[0].outDim } : null;
 }

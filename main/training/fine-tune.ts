@@ -12,7 +12,8 @@
  * How: the frozen part of the backbone runs once per image and view (the slow part, with
  * progress and ETA); its activations at the block's input are kept in memory and every
  * epoch trains the block + head on them. The fine-tuned weights are kept only when
- * validation accuracy improves on the head alone; otherwise the previous model stays.
+ * validation accuracy improves on the head alone (and, when the run has the neighbour
+ * vote, train.ts checks head and vote together again); otherwise the previous model stays.
  */
 import type * as TF from '@tensorflow/tfjs';
 import type { FineTuneSettings, HeadSettings } from '../../shared/api/training';

@@ -20,7 +20,7 @@ import { confusionCellIds, evaluate } from './metrics';
 import { createRun, endRun, finishRun, reconcileInterruptedRuns, saveHistory } from './runs';
 import { assignSplits, DEFAULT_FRACTIONS, labelledImages, type LabelledImage } from './splits';
 import { encodeModel, type StoredModel } from './weights';
-import { fineTune } from './fine-tune';
+import { fineTune, type FineTuneOutcome } from './fine-tune';
 import { withVote } from './vote';
 
 export interface TrainContext {
@@ -176,14 +176,14 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
           ctx.onEpoch?.({ jobId: ctx.jobId, runId, stage: 'fine-tune', epochs: config.fineTune!.epochs, ...m });
         },
       });
-      model = outcome.model;
-      fineTuneReport = outcome.report;
+      const judged = config.head.vote ? judgeWithVote(tf, { model, table }, outcome, rows, labels, { temperature: config.head.vote, seed: config.seed }) : outcome;
+      model = judged.model;
+      fineTuneReport = judged.report;
       // A kept fine-tune changes the codes themselves: score with the recomputed ones.
-      if (outcome.table) scoringTable = outcome.table;
+      if (judged.report.kept && judged.table) scoringTable = judged.table;
     }
 
-    // The vote is added last, on the final codes (after a kept fine-tune, the recomputed ones);
-    // so fine-tuning's before/after validation figures are of the trained head alone.
+    // The vote is added last, on the final codes (after a kept fine-tune, the recomputed ones).
     if (config.head.vote) {
       const voters = examplesOf(scoringTable, rows.train, labels, ['center']);
       model = { ...model, head: withVote(model.head, voters, { temperature: config.head.vote, blocks: scoringTable.dims, seed: config.seed }) };
@@ -230,6 +230,33 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
     ctx.onRunsChanged?.();
     throw err;
   }
+}
+
+/**
+ * Fine-tuning picks its epoch by the trained head alone, but the model the user gets also
+ * has the neighbour vote (built on whichever codes the model ends with). So the tuned
+ * network is kept only if head and vote together score higher on validation than they did
+ * before it, and the report gives those figures.
+ */
+function judgeWithVote(
+  tf: Tf,
+  before: { model: StoredModel; table: FeatureTable },
+  outcome: FineTuneOutcome,
+  rows: Record<Split, number[]>,
+  labels: Int32Array,
+  vote: { temperature: number; seed: number },
+): FineTuneOutcome {
+  if (!rows.validation.length) return outcome;
+  const accuracy = (model: StoredModel, table: FeatureTable) => {
+    const voters = examplesOf(table, rows.train, labels, ['center']);
+    const head = withVote(model.head, voters, { ...vote, blocks: table.dims });
+    const truth = rows.validation.map((r) => labels[r]);
+    return evaluate(model.classes, truth, scoreModel(tf, head, table, rows.validation, model.views)).accuracy;
+  };
+  const validationBefore = accuracy(before.model, before.table);
+  const validationAfter = outcome.report.kept && outcome.table ? accuracy(outcome.model, outcome.table) : validationBefore;
+  if (validationAfter > validationBefore) return { ...outcome, report: { ...outcome.report, validationBefore, validationAfter } };
+  return { model: before.model, report: { ...outcome.report, validationBefore, validationAfter: validationBefore, kept: false } };
 }
 
 /** Probabilities for table rows, averaged over the model's views. */

@@ -64,7 +64,8 @@ before(async () => {
   fs.writeFileSync(scriptFile, PLAIN_TFJS_PREDICT_SCRIPT);
   engine = new Engine(projectFile, { modelsDir });
   await importFolder(engine.db, flowersMiniDir);
-  // Mirrored view, a hidden layer and a 2-member ensemble on: the export must carry them all.
+  // Mirrored view, a hidden layer, a 2-member ensemble and (by default) the neighbour vote:
+  // the export must carry them all.
   defaultRun = await train({ flip: true, members: 2, hidden: 32 });
 });
 after(async () => {
@@ -72,7 +73,7 @@ after(async () => {
   tmp.cleanup();
 });
 
-describe('TF.js layers model export (two backbones concatenated, mirrored view, ensemble)', () => {
+describe('TF.js layers model export (two backbones concatenated, mirrored view, ensemble, vote)', () => {
   let result: ExportResult;
 
   it('graft export writes model.json, weights.bin, metadata.json and report.html, and reports them', () => {
@@ -95,6 +96,8 @@ describe('TF.js layers model export (two backbones concatenated, mirrored view, 
     assert.equal(meta.graft.modelFormat, 'layers-model');
     assert.deepEqual(meta.graft.backbones.map((b: { id: string }) => b.id), ['mobilenet_v1_0.75_224_at320', 'mobilenet_v2_0.35_224_notop_at320']);
     assert.deepEqual(meta.graft.views, ['center', 'flip']);
+    assert.equal(meta.graft.ensembleMembers, 3, 'two trained heads and the neighbour vote');
+    assert.equal(meta.graft.neighbourVote.voters, meta.graft.metrics.counts.train, 'every training image votes (its centre view once)');
     assert.deepEqual(meta.graft.preprocessing.range, [-1, 1]);
     assert.equal(meta.graft.metrics.accuracy.test, defaultRun.accuracy.test);
     assert.equal(typeof meta.graft.seed, 'number');
