@@ -1,8 +1,8 @@
 /**
  * The current model's prediction for every image with cached codes: the run's head
  * applied to the run's backbones' cached codes (averaged over the run's views), in
- * chunks that yield to the event loop, so the app keeps answering while 10,000
- * images are scored.
+ * slices that yield to the event loop (see scoreModel), so the app keeps answering
+ * while 10,000 images are scored.
  */
 import type { PredictionsSnapshot } from '../../shared/api/insights';
 import type { Db } from '../catalogue/open';
@@ -13,9 +13,6 @@ import { readCodesGently } from './read-codes';
 import { currentRunId, runWeights } from '../training/runs';
 import { scoreModel } from '../training/train';
 import { decodeModel } from '../training/weights';
-
-/** Rows scored per head call: big enough to batch well, small enough to yield often. */
-const CHUNK = 2048;
 
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -31,15 +28,12 @@ export async function computePredictions(db: Db): Promise<PredictionsSnapshot> {
   const k = model.classes.length;
   const predicted: number[] = new Array(table.imageIds.length);
   const confidence: number[] = new Array(table.imageIds.length);
-  for (let start = 0; start < table.imageIds.length; start += CHUNK) {
-    const rows = Array.from({ length: Math.min(CHUNK, table.imageIds.length - start) }, (_, i) => start + i);
-    const probs = scoreModel(tf, model.head, table, rows, model.views);
-    rows.forEach((row, i) => {
-      const best = argMax(probs, i * k, k);
-      predicted[row] = best;
-      confidence[row] = Math.round(probs[i * k + best] * 1e4) / 1e4;
-    });
-    await yieldToEventLoop();
+  // scoreModel works in slices and yields between them.
+  const probs = await scoreModel(tf, model.head, table, table.imageIds.map((_, i) => i), model.views);
+  for (let row = 0; row < table.imageIds.length; row++) {
+    const best = argMax(probs, row * k, k);
+    predicted[row] = best;
+    confidence[row] = Math.round(probs[row * k + best] * 1e4) / 1e4;
   }
   return {
     runId,

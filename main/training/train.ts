@@ -176,7 +176,7 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
           ctx.onEpoch?.({ jobId: ctx.jobId, runId, stage: 'fine-tune', epochs: config.fineTune!.epochs, ...m });
         },
       });
-      const judged = config.head.vote ? judgeWithVote(tf, { model, table }, outcome, rows, labels, { temperature: config.head.vote, seed: config.seed }) : outcome;
+      const judged = config.head.vote ? await judgeWithVote(tf, { model, table }, outcome, rows, labels, { temperature: config.head.vote, seed: config.seed }) : outcome;
       model = judged.model;
       fineTuneReport = judged.report;
       // A kept fine-tune changes the codes themselves: score with the recomputed ones.
@@ -190,16 +190,16 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
     }
     const scoreRows = (r: number[]) => scoreModel(tf, model.head, scoringTable, r, config.views);
     // Each confusion cell keeps its image ids, so the studio can open exactly those images.
-    const evalSplit = (r: number[]): EvaluationResult | null => {
+    const evalSplit = async (r: number[]): Promise<EvaluationResult | null> => {
       if (!r.length) return null;
       const truth = Array.from(r, (i) => labels[i]);
-      const probabilities = scoreRows(r);
+      const probabilities = await scoreRows(r);
       const ids = r.map((i) => kept[i].imageId);
       return { ...evaluate(classes, truth, probabilities), cellImageIds: confusionCellIds(classes.length, truth, probabilities, ids) };
     };
-    const trainEval = evalSplit(rows.train);
-    const valEval = evalSplit(rows.validation);
-    const testEval = evalSplit(rows.test);
+    const trainEval = await evalSplit(rows.train);
+    const valEval = await evalSplit(rows.validation);
+    const testEval = await evalSplit(rows.test);
     const metrics: RunMetrics = {
       accuracy: { train: trainEval?.accuracy ?? 0, validation: valEval?.accuracy ?? null, test: testEval?.accuracy ?? null },
       counts: { train: rows.train.length, validation: rows.validation.length, test: rows.test.length },
@@ -238,35 +238,46 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
  * network is kept only if head and vote together score higher on validation than they did
  * before it, and the report gives those figures.
  */
-function judgeWithVote(
+async function judgeWithVote(
   tf: Tf,
   before: { model: StoredModel; table: FeatureTable },
   outcome: FineTuneOutcome,
   rows: Record<Split, number[]>,
   labels: Int32Array,
   vote: { temperature: number; seed: number },
-): FineTuneOutcome {
+): Promise<FineTuneOutcome> {
   if (!rows.validation.length) return outcome;
-  const accuracy = (model: StoredModel, table: FeatureTable) => {
+  const accuracy = async (model: StoredModel, table: FeatureTable) => {
     const voters = examplesOf(table, rows.train, labels, ['center']);
     const head = withVote(model.head, voters, { ...vote, blocks: table.dims });
     const truth = rows.validation.map((r) => labels[r]);
-    return evaluate(model.classes, truth, scoreModel(tf, head, table, rows.validation, model.views)).accuracy;
+    return evaluate(model.classes, truth, await scoreModel(tf, head, table, rows.validation, model.views)).accuracy;
   };
-  const validationBefore = accuracy(before.model, before.table);
-  const validationAfter = outcome.report.kept && outcome.table ? accuracy(outcome.model, outcome.table) : validationBefore;
+  const validationBefore = await accuracy(before.model, before.table);
+  const validationAfter = outcome.report.kept && outcome.table ? await accuracy(outcome.model, outcome.table) : validationBefore;
   if (validationAfter > validationBefore) return { ...outcome, report: { ...outcome.report, validationBefore, validationAfter } };
   return { model: before.model, report: { ...outcome.report, validationBefore, validationAfter: validationBefore, kept: false } };
 }
 
-/** Probabilities for table rows, averaged over the model's views. */
-export function scoreModel(tf: Tf, head: HeadParams, table: FeatureTable, rowIndices: number[], views: View[]): Float32Array {
+/**
+ * Rows scored per head call in `scoreModel`. With the neighbour vote every row is also a
+ * product with up to 2,000 voters' codes, so slices stay small and the event loop gets a
+ * turn after each (insights bench, 10,000 rows: longest stall 129 ms; 220 ms with 512).
+ */
+const SCORE_SLICE = 256;
+
+/** Probabilities for table rows, averaged over the model's views, yielding between slices. */
+export async function scoreModel(tf: Tf, head: HeadParams, table: FeatureTable, rowIndices: number[], views: View[]): Promise<Float32Array> {
   const k = head.classCount;
   const sum = new Float32Array(rowIndices.length * k);
+  const noLabels = new Int32Array(table.imageIds.length);
   for (const view of views) {
-    const ex = examplesOf(table, rowIndices, new Int32Array(table.imageIds.length), [view]);
-    const p = predictHead(tf, head, ex.x, ex.rows);
-    for (let i = 0; i < p.length; i++) sum[i] += p[i] / views.length;
+    for (let start = 0; start < rowIndices.length; start += SCORE_SLICE) {
+      const ex = examplesOf(table, rowIndices.slice(start, start + SCORE_SLICE), noLabels, [view]);
+      const p = predictHead(tf, head, ex.x, ex.rows);
+      for (let i = 0; i < p.length; i++) sum[start * k + i] += p[i] / views.length;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
   return sum;
 }

@@ -94,7 +94,7 @@ describe('training on flowers-mini', () => {
     const model = decodeModel(runWeights(engine.db, first.runId));
     const images = labelledImages(engine.db);
     const table = buildFeatureTable(catalogueCodes(engine.db), model.backbones.map((b) => b.id), model.views, images.map((i) => i.imageId));
-    const probs = scoreModel(tf, model.head, table, images.map((_, i) => i), model.views);
+    const probs = await scoreModel(tf, model.head, table, images.map((_, i) => i), model.views);
     const expected = new Map(images.map((img, i) => [img.path, model.classes[argMax(probs, i * 5, 5)]]));
 
     const tensorsBefore = tf.memory().numTensors;
