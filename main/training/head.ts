@@ -186,23 +186,45 @@ export async function trainHead(tf: Tf, options: TrainHeadOptions): Promise<Trai
 
 /** Class probabilities (n × k, row-major) for raw feature rows. Leaves no tensors behind. */
 export function predictHead(tf: Tf, params: HeadParams, x: Float32Array, rows: number): Float32Array {
-  if (rows === 0) return new Float32Array(0);
-  if (x.length !== rows * params.inputDim) {
-    throw new GraftError('bad_model', `The model expects ${params.inputDim} features per image but got ${x.length / rows}.`);
+  const predictor = headPredictor(tf, params);
+  try {
+    return predictor.predict(x, rows);
+  } finally {
+    predictor.dispose();
   }
+}
+
+export interface HeadPredictor {
+  predict(x: Float32Array, rows: number): Float32Array;
+  dispose(): void;
+}
+
+/**
+ * The head's weights as tensors once, for scoring many slices of rows: the neighbour vote's
+ * kernel holds every voter's codes (12 MB for the flowers), too big to upload per slice.
+ */
+export function headPredictor(tf: Tf, params: HeadParams): HeadPredictor {
   const members = params.members.map((m) => ({
     layers: m.layers.map((l) => ({ kernel: tf.tensor2d(l.kernel, [l.inDim, l.outDim]), bias: tf.tensor1d(l.bias), activation: l.activation })),
+    variables: [],
   }));
-  try {
-    const xs = tf.tidy(() => standardise(tf, tf.tensor2d(x, [rows, params.inputDim]), params.mean, params.std));
-    try {
-      return predictStandardised(tf, members.map((m) => ({ layers: m.layers, variables: [] })), xs, rows, params.classCount);
-    } finally {
-      xs.dispose();
-    }
-  } finally {
-    for (const m of members) for (const l of m.layers) tf.dispose([l.kernel, l.bias]);
-  }
+  return {
+    predict(x, rows) {
+      if (rows === 0) return new Float32Array(0);
+      if (x.length !== rows * params.inputDim) {
+        throw new GraftError('bad_model', `The model expects ${params.inputDim} features per image but got ${x.length / rows}.`);
+      }
+      const xs = tf.tidy(() => standardise(tf, tf.tensor2d(x, [rows, params.inputDim]), params.mean, params.std));
+      try {
+        return predictStandardised(tf, members, xs, rows, params.classCount);
+      } finally {
+        xs.dispose();
+      }
+    },
+    dispose() {
+      for (const m of members) for (const l of m.layers) tf.dispose([l.kernel, l.bias]);
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import { GraftError } from '../errors';
 import { getTf } from '../tf/runtime';
 import { DEFAULT_FLIP, DEFAULT_SEED, DEFAULT_TRAIN_BACKBONES, FINE_TUNE_DEFAULTS, HEAD_DEFAULTS } from './defaults';
 import { buildFeatureTable, catalogueCodes, examplesOf, type FeatureTable, type View } from './features';
-import { predictHead, trainHead, type HeadParams, type Tf } from './head';
+import { headPredictor, trainHead, type HeadParams, type Tf } from './head';
 import { confusionCellIds, evaluate } from './metrics';
 import { createRun, endRun, finishRun, reconcileInterruptedRuns, saveHistory } from './runs';
 import { assignSplits, DEFAULT_FRACTIONS, labelledImages, type LabelledImage } from './splits';
@@ -271,13 +271,18 @@ export async function scoreModel(tf: Tf, head: HeadParams, table: FeatureTable, 
   const k = head.classCount;
   const sum = new Float32Array(rowIndices.length * k);
   const noLabels = new Int32Array(table.imageIds.length);
-  for (const view of views) {
-    for (let start = 0; start < rowIndices.length; start += SCORE_SLICE) {
-      const ex = examplesOf(table, rowIndices.slice(start, start + SCORE_SLICE), noLabels, [view]);
-      const p = predictHead(tf, head, ex.x, ex.rows);
-      for (let i = 0; i < p.length; i++) sum[start * k + i] += p[i] / views.length;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+  const predictor = headPredictor(tf, head);
+  try {
+    for (const view of views) {
+      for (let start = 0; start < rowIndices.length; start += SCORE_SLICE) {
+        const ex = examplesOf(table, rowIndices.slice(start, start + SCORE_SLICE), noLabels, [view]);
+        const p = predictor.predict(ex.x, ex.rows);
+        for (let i = 0; i < p.length; i++) sum[start * k + i] += p[i] / views.length;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
+  } finally {
+    predictor.dispose();
   }
   return sum;
 }
