@@ -14,7 +14,7 @@ import { isImageFileName } from '../importer/formats';
 import { loadBackbone, type Backbone } from '../tf/backbone';
 import type { ImageSource } from '../tf/preprocess';
 import { getTf } from '../tf/runtime';
-import { predictHead } from './head';
+import { headPredictor } from './head';
 import { currentRunId, runWeights } from './runs';
 import { decodeModel, type StoredModel } from './weights';
 
@@ -56,6 +56,8 @@ export async function predictorFor(model: StoredModel, runId: string, modelsDir?
   }
   const dim = model.head.inputDim;
   const k = model.classes.length;
+  // Once for the predictor's life: the neighbour vote's kernel is every voter's codes.
+  const head = headPredictor(tf, model.head);
   return {
     runId,
     classes: model.classes,
@@ -70,7 +72,7 @@ export async function predictorFor(model: StoredModel, runId: string, modelsDir?
           codes.forEach((c, i) => x.set(c, i * dim + offset));
           offset += bb.dim;
         }
-        const p = predictHead(tf, model.head, x, sources.length);
+        const p = head.predict(x, sources.length);
         sum.forEach((s, i) => {
           for (let j = 0; j < k; j++) s[j] += p[i * k + j] / model.views.length;
         });
@@ -78,6 +80,7 @@ export async function predictorFor(model: StoredModel, runId: string, modelsDir?
       return sum;
     },
     dispose() {
+      head.dispose();
       backbones.forEach((b) => b.dispose());
     },
   };
