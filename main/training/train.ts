@@ -153,6 +153,9 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
       head: trained.params,
     };
 
+    /** The head with the vote of the training images' centre-view codes in `t` appended. */
+    const withTrainingVote = (head: HeadParams, t: FeatureTable): HeadParams =>
+      withVote(head, examplesOf(t, rows.train, labels, ['center']), { temperature: config.head.vote ?? 0, blocks: t.dims, seed: config.seed });
     let fineTuneReport: RunMetrics['fineTune'];
     let scoringTable = table;
     if (config.fineTune) {
@@ -176,7 +179,7 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
           ctx.onEpoch?.({ jobId: ctx.jobId, runId, stage: 'fine-tune', epochs: config.fineTune!.epochs, ...m });
         },
       });
-      const judged = config.head.vote ? await judgeWithVote(tf, { model, table }, outcome, rows, labels, { temperature: config.head.vote, seed: config.seed }) : outcome;
+      const judged = config.head.vote ? await judgeWithVote(tf, { model, table }, outcome, rows.validation, labels, withTrainingVote) : outcome;
       model = judged.model;
       fineTuneReport = judged.report;
       // A kept fine-tune changes the codes themselves: score with the recomputed ones.
@@ -184,10 +187,7 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
     }
 
     // The vote is added last, on the final codes (after a kept fine-tune, the recomputed ones).
-    if (config.head.vote) {
-      const voters = examplesOf(scoringTable, rows.train, labels, ['center']);
-      model = { ...model, head: withVote(model.head, voters, { temperature: config.head.vote, blocks: scoringTable.dims, seed: config.seed }) };
-    }
+    if (config.head.vote) model = { ...model, head: withTrainingVote(model.head, scoringTable) };
     const scoreRows = (r: number[]) => scoreModel(tf, model.head, scoringTable, r, config.views);
     // Each confusion cell keeps its image ids, so the studio can open exactly those images.
     const evalSplit = async (r: number[]): Promise<EvaluationResult | null> => {
@@ -242,17 +242,14 @@ async function judgeWithVote(
   tf: Tf,
   before: { model: StoredModel; table: FeatureTable },
   outcome: FineTuneOutcome,
-  rows: Record<Split, number[]>,
+  validation: number[],
   labels: Int32Array,
-  vote: { temperature: number; seed: number },
+  withTrainingVote: (head: HeadParams, table: FeatureTable) => HeadParams,
 ): Promise<FineTuneOutcome> {
-  if (!rows.validation.length) return outcome;
-  const accuracy = async (model: StoredModel, table: FeatureTable) => {
-    const voters = examplesOf(table, rows.train, labels, ['center']);
-    const head = withVote(model.head, voters, { ...vote, blocks: table.dims });
-    const truth = rows.validation.map((r) => labels[r]);
-    return evaluate(model.classes, truth, await scoreModel(tf, head, table, rows.validation, model.views)).accuracy;
-  };
+  if (!validation.length) return outcome;
+  const truth = validation.map((r) => labels[r]);
+  const accuracy = async (model: StoredModel, table: FeatureTable) =>
+    evaluate(model.classes, truth, await scoreModel(tf, withTrainingVote(model.head, table), table, validation, model.views)).accuracy;
   const validationBefore = await accuracy(before.model, before.table);
   const validationAfter = outcome.report.kept && outcome.table ? await accuracy(outcome.model, outcome.table) : validationBefore;
   if (validationAfter > validationBefore) return { ...outcome, report: { ...outcome.report, validationBefore, validationAfter } };
