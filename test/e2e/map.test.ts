@@ -45,9 +45,33 @@ describe('embedding map (Chromium, web transport)', { skip: missing ?? false }, 
     tmp?.cleanup();
   });
 
+  /**
+   * The canvas's box once its layout has settled. The canvas takes its size from the
+   * stage through a ResizeObserver, which reports after layout: read too early (the
+   * map just reopened, the detail panel just appeared) it can still be 0 px wide, or
+   * the width it had before, and every point would be placed wrongly.
+   */
+  async function settledCanvasBox(): Promise<{ x: number; y: number; width: number; height: number }> {
+    const canvas = page.getByTestId('map-canvas');
+    let last = '';
+    let box: { x: number; y: number; width: number; height: number } | null = null;
+    await waitFor(async () => {
+      box = await canvas.boundingBox();
+      const stage = await canvas.evaluate((c) => {
+        const s = c.parentElement!;
+        return { width: s.clientWidth, height: s.clientHeight };
+      });
+      const key = JSON.stringify([box, stage]);
+      const settled = key === last && box !== null && box.width === stage.width && box.height === stage.height && box.width > 4 * PAD && box.height > 4 * PAD;
+      last = key;
+      return settled;
+    }, 'the map canvas to fill its stage and keep its size');
+    return box!;
+  }
+
   /** Page coordinates of every point, computed the way the map places them. */
   async function pointPositions(): Promise<Array<{ id: number; x: number; y: number }>> {
-    const box = (await page.getByTestId('map-canvas').boundingBox())!;
+    const box = await settledCanvasBox();
     const [minX, maxX, minY, maxY] = [Math.min(...map.x), Math.max(...map.x), Math.min(...map.y), Math.max(...map.y)];
     const scale = Math.min((box.width - 2 * PAD) / (maxX - minX), (box.height - 2 * PAD) / (maxY - minY));
     const ox = box.x + box.width / 2 - ((minX + maxX) / 2) * scale;
@@ -113,7 +137,7 @@ describe('embedding map (Chromium, web transport)', { skip: missing ?? false }, 
       }
       if (chosen) break;
     }
-    assert.ok(chosen, 'a small cluster to lasso');
+    assert.ok(chosen, `a small cluster to lasso among ${points.length} points on a ${JSON.stringify(await settledCanvasBox())} canvas`);
     const { centre, r, ids } = chosen;
     await page.mouse.move(centre.x + r, centre.y);
     await page.mouse.down();
