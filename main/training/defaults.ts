@@ -195,6 +195,22 @@ import type { FineTuneSettings, HeadSettings } from '../../shared/api/training';
 /** The two verified networks, fed 320-pixel crops (third round above). */
 export const DEFAULT_TRAIN_BACKBONES = ['mobilenet_v1_0.75_224_at320', 'mobilenet_v2_0.35_224_notop_at320'];
 
+/**
+ * Weight of a network's similarities in the neighbour vote, relative to the others in the
+ * run (1 when not listed; eighth round above): v1's neighbours are wrong on other photos
+ * than the head, v2's mostly on the same ones.
+ */
+export const VOTE_NETWORK_WEIGHTS: Readonly<Record<string, number>> = {
+  'mobilenet_v1_0.75_224_at320': 3,
+};
+
+/** Each of the run's networks' share of the vote, in the backbones' order (summing to 1). */
+export function voteSharesFor(backbones: readonly string[]): number[] {
+  const weights = backbones.map((id) => VOTE_NETWORK_WEIGHTS[id] ?? 1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  return weights.map((w) => w / total);
+}
+
 export const DEFAULT_SEED = 42;
 
 /** Train on the mirrored view too and average both views when predicting (see above: off). */

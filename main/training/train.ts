@@ -13,7 +13,7 @@ import type { Db } from '../catalogue/open';
 import { ensureCodes } from '../codes/extract';
 import { GraftError } from '../errors';
 import { getTf } from '../tf/runtime';
-import { DEFAULT_FLIP, DEFAULT_SEED, DEFAULT_TRAIN_BACKBONES, FINE_TUNE_DEFAULTS, HEAD_DEFAULTS } from './defaults';
+import { DEFAULT_FLIP, DEFAULT_SEED, DEFAULT_TRAIN_BACKBONES, FINE_TUNE_DEFAULTS, HEAD_DEFAULTS, voteSharesFor } from './defaults';
 import { buildFeatureTable, catalogueCodes, examplesOf, type FeatureTable, type View } from './features';
 import { headPredictor, trainHead, type HeadParams, type Tf } from './head';
 import { confusionCellIds, evaluate } from './metrics';
@@ -45,9 +45,10 @@ const VERSION: string = (() => {
 /** The config a run will use: defaults filled in from the options. */
 export function resolveConfig(options: TrainOptions): Omit<TrainConfig, 'dataset'> {
   const flip = options.flip ?? DEFAULT_FLIP;
+  const backbones = options.backbones?.length ? [...options.backbones] : [...DEFAULT_TRAIN_BACKBONES];
   return {
     seed: options.seed ?? DEFAULT_SEED,
-    backbones: options.backbones?.length ? [...options.backbones] : [...DEFAULT_TRAIN_BACKBONES],
+    backbones,
     views: flip ? ['center', 'flip'] : ['center'],
     head: {
       ...HEAD_DEFAULTS,
@@ -55,7 +56,7 @@ export function resolveConfig(options: TrainOptions): Omit<TrainConfig, 'dataset
       ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
       ...(options.hidden !== undefined ? { hidden: options.hidden } : {}),
       ...(options.members !== undefined ? { members: options.members } : {}),
-      ...(options.vote === false ? { vote: 0 } : {}),
+      ...(options.vote === false ? { vote: 0 } : { voteShares: voteSharesFor(backbones) }),
     },
     fractions: options.fractions ?? DEFAULT_FRACTIONS,
     reshuffle: Boolean(options.reshuffle),
@@ -155,7 +156,12 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
 
     /** The head with the vote of the training images' centre-view codes in `t` appended. */
     const withTrainingVote = (head: HeadParams, t: FeatureTable): HeadParams =>
-      withVote(head, examplesOf(t, rows.train, labels, ['center']), { temperature: config.head.vote ?? 0, blocks: t.dims, seed: config.seed });
+      withVote(head, examplesOf(t, rows.train, labels, ['center']), {
+        temperature: config.head.vote ?? 0,
+        blocks: t.dims,
+        shares: config.head.voteShares,
+        seed: config.seed,
+      });
     let fineTuneReport: RunMetrics['fineTune'];
     let scoringTable = table;
     if (config.fineTune) {

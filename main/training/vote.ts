@@ -8,11 +8,12 @@
  * It is written as two dense layers so that prediction, the stored format and both export
  * formats run it with no new kind of layer:
  *
- *   layer 1  s_j = (1/B) Σ_b x_b · k̂_bj / m_b,  then softmax over j of s_j / T
+ *   layer 1  s_j = Σ_b w_b x_b · k̂_bj / m_b,  then softmax over j of s_j / T
  *   layer 2  p_c = Σ_j softmax_j · [y_j = c]      (one-hot kernel, no activation)
  *
  * where x_b is the photo's codes from network b (of B), k̂_bj training photo j's codes from
- * network b scaled to unit length, and m_b the mean length of network b's training codes.
+ * network b scaled to unit length, m_b the mean length of network b's training codes, and
+ * w_b network b's share of the similarity (the shares sum to 1; equal unless given).
  * Scaling the photo by that constant rather than by its own length (a true cosine) keeps
  * layer 1 linear in x; it measured the same (+0.4 either way). Members read standardised
  * input z = (x − μ) / σ, so layer 1 is written in that space: x = z·σ + μ.
@@ -32,6 +33,8 @@ export interface VoteOptions {
   temperature: number;
   /** Width of each network's block of the codes, in order (they sum to the codes' width). */
   blocks: number[];
+  /** Each network's share of the similarity, in the blocks' order; absent = equal shares. */
+  shares?: number[];
   seed: number;
 }
 
@@ -41,9 +44,10 @@ export function withVote(head: HeadParams, train: Examples, options: VoteOptions
   return { ...head, members: [...head.members, voteMember(head, train, options)] };
 }
 
-function voteMember(head: HeadParams, train: Examples, { temperature, blocks, seed }: VoteOptions): MemberParams {
+function voteMember(head: HeadParams, train: Examples, { temperature, blocks, shares, seed }: VoteOptions): MemberParams {
   const { dim } = train;
   if (blocks.reduce((a, b) => a + b, 0) !== dim) throw new Error(`Vote blocks ${blocks.join('+')} do not add up to ${dim}`);
+  const share = normalisedShares(shares, blocks.length);
   const voters = Array.from({ length: train.rows }, (_, i) => i);
   if (voters.length > VOTE_MAX_VOTERS) {
     shuffleInPlace(voters, seededRandom(deriveSeed(seed, 'vote')));
@@ -68,7 +72,7 @@ function voteMember(head: HeadParams, train: Examples, { temperature, blocks, se
     blocks.forEach((width, b) => {
       const at = row * dim + starts[b];
       const length = Math.sqrt(squaredLength(train.x, at, width)) || 1;
-      const scale = 1 / (length * meanLength[b] * blocks.length * temperature);
+      const scale = share[b] / (length * meanLength[b] * temperature);
       for (let t = 0; t < width; t++) {
         const i = starts[b] + t;
         const w = train.x[at + t] * scale;
@@ -82,6 +86,16 @@ function voteMember(head: HeadParams, train: Examples, { temperature, blocks, se
   const similarity: DenseParams = { inDim: dim, outDim: n, kernel, bias: Float32Array.from(bias), activation: 'softmax' };
   const tally: DenseParams = { inDim: n, outDim: k, kernel: labels, bias: new Float32Array(k), activation: 'linear' };
   return { layers: [similarity, tally] };
+}
+
+/** Shares scaled to sum to 1; equal ones when absent. */
+function normalisedShares(shares: number[] | undefined, count: number): number[] {
+  if (!shares) return Array.from({ length: count }, () => 1 / count);
+  const total = shares.reduce((a, b) => a + b, 0);
+  if (shares.length !== count || !(total > 0) || shares.some((w) => !(w >= 0))) {
+    throw new Error(`Vote shares ${shares.join(',')} do not fit ${count} networks`);
+  }
+  return shares.map((w) => w / total);
 }
 
 function squaredLength(x: Float32Array, at: number, width: number): number {

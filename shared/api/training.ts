@@ -64,6 +64,11 @@ export interface HeadSettings {
    * with the trained heads as one more member; 0 (or absent, in runs from before it) = no vote.
    */
   vote?: number;
+  /**
+   * Each network's share of the vote's similarity, in the order of the run's backbones
+   * (summing to 1); absent (runs from before it) = equal shares.
+   */
+  voteShares?: number[];
 }
 
 export interface FineTuneSettings {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { trainOptions } from '../../shared/api/training';
-import { HEAD_DEFAULTS } from '../../main/training/defaults';
+import { DEFAULT_TRAIN_BACKBONES, HEAD_DEFAULTS, VOTE_NETWORK_WEIGHTS } from '../../main/training/defaults';
 import { resolveConfig } from '../../main/training/train';
 
 describe('training config from options', () => {
@@ -9,6 +9,16 @@ describe('training config from options', () => {
     const config = resolveConfig({});
     assert.equal(config.head.learningRate, HEAD_DEFAULTS.learningRate);
     assert.equal(config.head.maxEpochs, HEAD_DEFAULTS.maxEpochs);
+  });
+
+  it('stores each network’s share of the vote, in the backbones’ order', () => {
+    const weights = DEFAULT_TRAIN_BACKBONES.map((id) => VOTE_NETWORK_WEIGHTS[id] ?? 1);
+    const total = weights.reduce((a, b) => a + b, 0);
+    assert.deepEqual(resolveConfig({}).head.voteShares, weights.map((w) => w / total));
+    assert.deepEqual(resolveConfig({ backbones: ['mobilenet_v1_0.25_224'] }).head.voteShares, [1]);
+    const twoUnlisted = resolveConfig({ backbones: ['mobilenet_v1_0.25_224', 'mobilenet_v2_0.35_224_notop'] }).head.voteShares;
+    assert.deepEqual(twoUnlisted, [0.5, 0.5]);
+    assert.equal(resolveConfig({ vote: false }).head.vote, 0);
   });
 
   it('takes the learning rate and epochs the studio’s settings drawer sends', () => {

@@ -26,14 +26,14 @@ const train: Examples = {
 };
 
 /** What vote.ts's comment says it computes, written out plainly for one photo. */
-function expected(x: number[], temperature: number): number[] {
+function expected(x: number[], temperature: number, shares = [0.5, 0.5]): number[] {
   const blocks = [[0, 3], [3, 5]];
   const rows = Array.from({ length: train.rows }, (_, r) => Array.from(train.x.subarray(r * 5, r * 5 + 5)));
   const norm = (v: number[]) => Math.hypot(...v);
   const meanLength = blocks.map(([a, b]) => rows.reduce((s, r) => s + norm(r.slice(a, b)), 0) / rows.length);
   const s = rows.map((r) => blocks.reduce((sum, [a, b], i) => {
     const key = r.slice(a, b).map((v) => v / norm(r.slice(a, b)));
-    return sum + key.reduce((d, v, t) => d + v * x[a + t], 0) / meanLength[i] / blocks.length;
+    return sum + (shares[i] * key.reduce((d, v, t) => d + v * x[a + t], 0)) / meanLength[i];
   }, 0));
   const max = Math.max(...s);
   const e = s.map((v) => Math.exp((v - max) / temperature));
@@ -53,6 +53,20 @@ describe('neighbour vote', () => {
       for (let c = 0; c < 2; c++) assert.ok(Math.abs(probs[i * 2 + c] - want[c]) < 1e-4, `query ${i} class ${c}: ${probs[i * 2 + c]} vs ${want[c]}`);
     });
     assert.ok(probs[0] > 0.9 && probs[3] > 0.9, 'each clear query goes to its class');
+  });
+
+  it('weighs each network by its share', () => {
+    // The first block says class 0, the second class 1: the shares decide.
+    const q = [1, 0, 0, 0, 1];
+    const [first, second] = [[3, 1], [1, 3]].map((shares) => {
+      const head = withVote(emptyHead(train, 2), train, { temperature: 0.1, blocks: [3, 2], shares, seed: 1 });
+      const p = predictHead(tf, head, Float32Array.from(q), 1);
+      const want = expected(q, 0.1, shares.map((w) => w / 4));
+      for (let c = 0; c < 2; c++) assert.ok(Math.abs(p[c] - want[c]) < 1e-4, `shares ${shares} class ${c}: ${p[c]} vs ${want[c]}`);
+      return p;
+    });
+    assert.ok(first[0] > 0.5 && second[1] > 0.5, `each network carries the vote when it has the larger share: ${first} / ${second}`);
+    assert.throws(() => withVote(emptyHead(train, 2), train, { temperature: 0.1, blocks: [3, 2], shares: [1], seed: 1 }), /do not fit 2 networks/);
   });
 
   it('is averaged with the trained members and survives the stored format', () => {
