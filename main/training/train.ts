@@ -154,14 +154,20 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
       head: trained.params,
     };
 
-    /** The head with the vote of the training images' centre-view codes in `t` appended. */
-    const withTrainingVote = (head: HeadParams, t: FeatureTable): HeadParams =>
-      withVote(head, examplesOf(t, rows.train, labels, ['center']), {
+    /** The head with the vote of `voters`' centre-view codes in `t` appended. */
+    const withVoteOf = (voters: number[]) => (head: HeadParams, t: FeatureTable): HeadParams =>
+      withVote(head, examplesOf(t, voters, labels, ['center']), {
         temperature: config.head.vote ?? 0,
         blocks: t.dims,
         shares: config.head.voteShares,
         seed: config.seed,
       });
+    // Whatever is judged or measured on validation has only the training images voting
+    // (a validation photo would otherwise find itself). The model the user gets lets the
+    // validation images vote too: more neighbours, and the test images still never seen
+    // (defaults.ts, eighth round).
+    const withTrainingVote = withVoteOf(rows.train);
+    const withFinalVote = withVoteOf([...rows.train, ...rows.validation]);
     let fineTuneReport: RunMetrics['fineTune'];
     let scoringTable = table;
     if (config.fineTune) {
@@ -193,19 +199,20 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
     }
 
     // The vote is added last, on the final codes (after a kept fine-tune, the recomputed ones).
-    if (config.head.vote) model = { ...model, head: withTrainingVote(model.head, scoringTable) };
-    const scoreRows = (r: number[]) => scoreModel(tf, model.head, scoringTable, r, config.views);
+    const trainedHead = model.head;
+    if (config.head.vote) model = { ...model, head: withFinalVote(trainedHead, scoringTable) };
+    const validationHead = config.head.vote ? withTrainingVote(trainedHead, scoringTable) : model.head;
     // Each confusion cell keeps its image ids, so the studio can open exactly those images.
-    const evalSplit = async (r: number[]): Promise<EvaluationResult | null> => {
+    const evalSplit = async (r: number[], head: HeadParams): Promise<EvaluationResult | null> => {
       if (!r.length) return null;
       const truth = Array.from(r, (i) => labels[i]);
-      const probabilities = await scoreRows(r);
+      const probabilities = await scoreModel(tf, head, scoringTable, r, config.views);
       const ids = r.map((i) => kept[i].imageId);
       return { ...evaluate(classes, truth, probabilities), cellImageIds: confusionCellIds(classes.length, truth, probabilities, ids) };
     };
-    const trainEval = await evalSplit(rows.train);
-    const valEval = await evalSplit(rows.validation);
-    const testEval = await evalSplit(rows.test);
+    const trainEval = await evalSplit(rows.train, model.head);
+    const valEval = await evalSplit(rows.validation, validationHead);
+    const testEval = await evalSplit(rows.test, model.head);
     const metrics: RunMetrics = {
       accuracy: { train: trainEval?.accuracy ?? 0, validation: valEval?.accuracy ?? null, test: testEval?.accuracy ?? null },
       counts: { train: rows.train.length, validation: rows.validation.length, test: rows.test.length },

@@ -38,7 +38,11 @@ export interface VoteOptions {
   seed: number;
 }
 
-/** The head with the vote of `train`'s images appended as its last member. */
+/**
+ * The head with the vote of `train`'s images appended as its last member. train.ts passes
+ * the training images for anything judged on validation, and the training and validation
+ * images for the model it stores.
+ */
 export function withVote(head: HeadParams, train: Examples, options: VoteOptions): HeadParams {
   if (train.rows === 0) return head;
   return { ...head, members: [...head.members, voteMember(head, train, options)] };

@@ -131,6 +131,10 @@ export interface ExcludedReport {
 }
 
 export interface RunMetrics {
+  /**
+   * Validation is scored with only the training images in the neighbour vote; the stored
+   * model (train and test figures) also has the validation images voting.
+   */
   accuracy: { train: number; validation: number | null; test: number | null };
   counts: Record<Split, number>;
   validation: EvaluationResult | null;

@@ -97,7 +97,8 @@ describe('TF.js layers model export (two backbones concatenated, mirrored view, 
     assert.deepEqual(meta.graft.backbones.map((b: { id: string }) => b.id), ['mobilenet_v1_0.75_224_at320', 'mobilenet_v2_0.35_224_notop_at320']);
     assert.deepEqual(meta.graft.views, ['center', 'flip']);
     assert.equal(meta.graft.ensembleMembers, 3, 'two trained heads and the neighbour vote');
-    assert.equal(meta.graft.neighbourVote.voters, meta.graft.metrics.counts.train, 'every training image votes (its centre view once)');
+    const { train, validation } = meta.graft.metrics.counts;
+    assert.equal(meta.graft.neighbourVote.voters, train + validation, 'every training and validation image votes (its centre view once)');
     assert.deepEqual(meta.graft.preprocessing.range, [-1, 1]);
     assert.equal(meta.graft.metrics.accuracy.test, defaultRun.accuracy.test);
     assert.equal(typeof meta.graft.seed, 'number');

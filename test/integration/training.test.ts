@@ -14,12 +14,13 @@ import { Engine } from '../../main/api/engine';
 import { call } from '../../main/api/handlers';
 import { importFolder } from '../../main/importer';
 import { getTf } from '../../main/tf/runtime';
-import { buildFeatureTable, catalogueCodes } from '../../main/training/features';
-import { argMax } from '../../main/training/metrics';
+import { buildFeatureTable, catalogueCodes, examplesOf } from '../../main/training/features';
+import { argMax, evaluate } from '../../main/training/metrics';
 import { expandInputs, loadPredictor, predictFiles } from '../../main/training/predict';
 import { currentRunId, getRun, runWeights } from '../../main/training/runs';
 import { scoreModel } from '../../main/training/train';
 import { labelledImages } from '../../main/training/splits';
+import { withVote } from '../../main/training/vote';
 import { decodeModel } from '../../main/training/weights';
 import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
 
@@ -78,6 +79,33 @@ describe('training on flowers-mini', () => {
     const model = decodeModel(runWeights(engine.db, first.runId));
     assert.equal(model.head.inputDim, 768 + 1280);
     assert.deepEqual(model.views, ['center']);
+  });
+
+  it('measures validation with only the training images voting, and stores a model where validation images vote too', async () => {
+    const { tf } = await getTf();
+    const run = getRun(engine.db, first.runId);
+    const { imageIds, classIndex, splits } = run.config.dataset;
+    const model = decodeModel(runWeights(engine.db, first.runId));
+    const vote = model.head.members[model.head.members.length - 1];
+    assert.equal(vote.layers[vote.layers.length - 1].activation, 'linear', 'the vote is the last member');
+    assert.equal(vote.layers[0].outDim, run.metrics!.counts.train + run.metrics!.counts.validation);
+
+    // Rebuild the vote of the training images alone and score validation with it.
+    const table = buildFeatureTable(catalogueCodes(engine.db), model.backbones.map((b) => b.id), model.views, imageIds);
+    assert.deepEqual(table.imageIds, imageIds);
+    const labels = Int32Array.from(classIndex);
+    const rowsOf = (code: string) => [...splits].flatMap((c, r) => (c === code ? [r] : []));
+    const trained = { ...model.head, members: model.head.members.slice(0, -1) };
+    const head = withVote(trained, examplesOf(table, rowsOf('t'), labels, ['center']), {
+      temperature: run.config.head.vote!,
+      blocks: table.dims,
+      shares: run.config.head.voteShares,
+      seed: run.config.seed,
+    });
+    const validation = rowsOf('v');
+    const probabilities = await scoreModel(tf, head, table, validation, model.views);
+    const accuracy = evaluate(model.classes, validation.map((r) => labels[r]), probabilities).accuracy;
+    assert.equal(accuracy, run.metrics!.accuracy.validation);
   });
 
   it('is reproducible: the same config and seed give the same weights', async () => {
