@@ -43,7 +43,7 @@ export interface GraftMetadata {
   views: Array<'center' | 'flip'>;
   /** Members whose probabilities the model averages, the neighbour vote included. */
   ensembleMembers: number;
-  /** The neighbour vote among them (main/training/vote.ts): how many training images vote. */
+  /** The neighbour vote among them (main/training/vote.ts): how many labelled images vote (training and validation). */
   neighbourVote: { voters: number } | null;
   fineTuned: boolean;
   input: { name: string; shape: Array<number | null>; dtype: 'float32' };

@@ -1,5 +1,5 @@
 /**
- * A soft nearest-neighbour vote over the training images' codes, added to a trained head
+ * A soft nearest-neighbour vote over labelled images' codes, added to a trained head
  * as one more member whose probabilities are averaged with the others'. It is the one
  * addition to the head that measured better on photos the model never saw (defaults.ts,
  * seventh round): a linear head and a vote by the nearest training photos are wrong on
@@ -22,7 +22,7 @@ import type { DenseParams, Examples, HeadParams, MemberParams } from './head';
 import { deriveSeed, seededRandom, shuffleInPlace } from './rng';
 
 /**
- * At most this many training images are kept as voters (a seeded sample beyond it): the
+ * At most this many images are kept as voters (a seeded sample beyond it): the
  * kernel grows with them (2,000 × 2,048 codes = 16 MB stored with the run) and so does
  * the cost of scoring every image after training.
  */

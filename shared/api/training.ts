@@ -33,7 +33,7 @@ export const trainOptions = z.object({
   flip: z.boolean().optional(),
   hidden: z.number().int().min(0).max(4096).optional(),
   members: z.number().int().min(1).max(16).optional(),
-  /** Average a nearest-neighbour vote of the training images in with the head (default on). */
+  /** Average a nearest-neighbour vote of the training and validation images in with the head (default on). */
   vote: z.boolean().optional(),
 });
 export type TrainOptions = z.input<typeof trainOptions>;
@@ -60,8 +60,9 @@ export interface HeadSettings {
   /** Weight each class's loss by n / (k · n_class) so rare classes count as much as common ones. */
   classWeights: boolean;
   /**
-   * Temperature of a soft nearest-neighbour vote over the training images' codes, averaged in
-   * with the trained heads as one more member; 0 (or absent, in runs from before it) = no vote.
+   * Temperature of a soft nearest-neighbour vote over the training and validation images'
+   * codes, averaged in with the trained heads as one more member; 0 (or absent, in runs from
+   * before it) = no vote.
    */
   vote?: number;
   /**

@@ -17,7 +17,7 @@ export interface TrainSettings {
   validationPercent: number;
   testPercent: number;
   reshuffle: boolean;
-  /** Average the head with a vote of the most similar training images (engine default: on). */
+  /** Average the head with a vote of the most similar training and validation images (engine default: on). */
   vote: boolean;
   flip: boolean;
   fineTune: boolean;
