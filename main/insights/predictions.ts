@@ -14,8 +14,6 @@ import { currentRunId, runWeights } from '../training/runs';
 import { scoreModel } from '../training/train';
 import { decodeModel } from '../training/weights';
 
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 export async function computePredictions(db: Db): Promise<PredictionsSnapshot> {
   const started = Date.now();
   const runId = currentRunId(db);

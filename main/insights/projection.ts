@@ -13,7 +13,7 @@ import type { Db } from '../catalogue/open';
 import { codeCounts } from '../codes/store';
 import { buildFeatureTable } from '../training/features';
 import { currentRunId, getRun } from '../training/runs';
-import { yieldToEventLoop } from './predictions';
+import { yieldToEventLoop } from '../event-loop';
 import { readCodesGently } from './read-codes';
 
 const MAX_ITERATIONS = 40;

@@ -4,6 +4,7 @@
  * the studio's clicks waited.
  */
 import type { Db } from '../catalogue/open';
+import { yieldToEventLoop } from '../event-loop';
 import { readCodes } from '../codes/store';
 import type { CodeReader, View } from '../training/features';
 
@@ -16,7 +17,7 @@ export async function readCodesGently(db: Db, backbones: string[], views: View[]
       const map = new Map<number, Float32Array>();
       for (let start = 0; start < imageIds.length; start += SLICE) {
         for (const [id, code] of readCodes(db, backbone, view, imageIds.slice(start, start + SLICE))) map.set(id, code);
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await yieldToEventLoop();
       }
       maps.set(`${backbone}\u0000${view}`, map);
     }

@@ -18,6 +18,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { FineTuneSettings, HeadSettings } from '../../shared/api/training';
 import type { Split } from '../../shared/types';
+import { yieldToEventLoop } from '../event-loop';
 import { GraftError } from '../errors';
 import { loadBackbone, type Backbone } from '../tf/backbone';
 import { compileFastForward } from '../tf/fold';
@@ -183,7 +184,7 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneOutcome> {
           correct += h;
           step++;
           input.progress(spatial.prepared + step, spatial.prepared + batches * settings.epochs, `fine-tuning ${bb.id} (epoch ${epoch}/${settings.epochs})`);
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          await yieldToEventLoop();
         }
         const { accuracy, loss: valLoss } = validationScore();
         input.onEpoch?.({

@@ -19,6 +19,7 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import type { HeadSettings } from '../../shared/api/training';
+import { yieldToEventLoop } from '../event-loop';
 import { GraftError } from '../errors';
 import { argMax } from './metrics';
 import { deriveSeed, seededRandom, shuffleInPlace } from './rng';
@@ -153,7 +154,7 @@ export async function trainHead(tf: Tf, options: TrainHeadOptions): Promise<Trai
           lossSum += l;
           correct += h;
           // Let the event loop breathe: UI messages, cancel requests, progress events.
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          await yieldToEventLoop();
         }
       }
       const seen = train.rows * members.length;

@@ -11,6 +11,7 @@ import type { EvaluationResult, ExcludedReport, RunMetrics, StoredEpoch, TrainCo
 import type { Split } from '../../shared/types';
 import type { Db } from '../catalogue/open';
 import { ensureCodes } from '../codes/extract';
+import { yieldToEventLoop } from '../event-loop';
 import { GraftError } from '../errors';
 import { getTf } from '../tf/runtime';
 import { DEFAULT_FLIP, DEFAULT_SEED, DEFAULT_TRAIN_BACKBONES, FINE_TUNE_DEFAULTS, HEAD_DEFAULTS, voteSharesFor } from './defaults';
@@ -288,7 +289,7 @@ export async function scoreModel(tf: Tf, head: HeadParams, table: FeatureTable, 
         const ex = examplesOf(table, rowIndices.slice(start, start + SCORE_SLICE), noLabels, [view]);
         const p = predictor.predict(ex.x, ex.rows);
         for (let i = 0; i < p.length; i++) sum[start * k + i] += p[i] / views.length;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await yieldToEventLoop();
       }
     }
   } finally {
