@@ -3,6 +3,7 @@
  * split, seeds 1–3, TF.js wasm on a 2-core machine); the table is below.
  */
 import type { FineTuneSettings, HeadSettings } from '../../shared/api/training';
+import { normalisedShares } from './vote';
 
 /**
  * Measured test accuracy (mean over three random stratified 80/10/10 splits of the 1,806
@@ -245,9 +246,7 @@ export const VOTE_NETWORK_WEIGHTS: Readonly<Record<string, number>> = {
 
 /** Each of the run's networks' share of the vote, in the backbones' order (summing to 1). */
 export function voteSharesFor(backbones: readonly string[]): number[] {
-  const weights = backbones.map((id) => VOTE_NETWORK_WEIGHTS[id] ?? 1);
-  const total = weights.reduce((a, b) => a + b, 0);
-  return weights.map((w) => w / total);
+  return normalisedShares(backbones.map((id) => VOTE_NETWORK_WEIGHTS[id] ?? 1), backbones.length);
 }
 
 export const DEFAULT_SEED = 42;

@@ -93,7 +93,7 @@ function voteMember(head: HeadParams, train: Examples, { temperature, blocks, sh
 }
 
 /** Shares scaled to sum to 1; equal ones when absent. */
-function normalisedShares(shares: number[] | undefined, count: number): number[] {
+export function normalisedShares(shares: number[] | undefined, count: number): number[] {
   if (!shares) return Array.from({ length: count }, () => 1 / count);
   const total = shares.reduce((a, b) => a + b, 0);
   if (shares.length !== count || !(total > 0) || shares.some((w) => !(w >= 0))) {
