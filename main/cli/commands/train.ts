@@ -71,7 +71,7 @@ export const trainCommand: Command = {
     '  --hidden N           hidden units of the head (0 = plain softmax)',
     `  --members N          heads averaged in the ensemble (default ${HEAD_DEFAULTS.members})`,
     '  --no-vote            no nearest-neighbour vote of the training and validation images beside the head',
-    '                       (a smaller model, about 0.4 points less accurate on the flowers)',
+    '                       (a smaller model, about 0.7 points less accurate on the flowers)',
     '',
     '--json prints {"runId","classes","accuracy":{"train","validation","test"},"perClass":{…},"confusion":[[…]],"seconds","excluded"}',
     'and, with --fine-tune, "fineTune":{"validationBefore","validationAfter","kept","epochs","seconds"}.',
