@@ -9,7 +9,7 @@ import type { Db } from '../catalogue/open';
 import { getTf } from '../tf/runtime';
 import { buildFeatureTable } from '../training/features';
 import { argMax } from '../training/metrics';
-import { readCodesGently } from './read-codes';
+import { readCodesGently } from '../training/read-codes-gently';
 import { currentRunId, runWeights } from '../training/runs';
 import { scoreModel } from '../training/train';
 import { decodeModel } from '../training/weights';

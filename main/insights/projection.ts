@@ -14,7 +14,7 @@ import { codeCounts } from '../codes/store';
 import { buildFeatureTable } from '../training/features';
 import { currentRunId, getRun } from '../training/runs';
 import { yieldToEventLoop } from '../event-loop';
-import { readCodesGently } from './read-codes';
+import { readCodesGently } from '../training/read-codes-gently';
 
 const MAX_ITERATIONS = 40;
 /** 1 − |cos| of successive axes: well below what moves a dot by a pixel. */

@@ -8,7 +8,8 @@ import type { Db } from '../catalogue/open';
 import { ensureCodes } from '../codes/extract';
 import { getTf } from '../tf/runtime';
 import { DEFAULT_TRAIN_BACKBONES, MISTAKES_FOLDS, MISTAKES_HEAD, NEAR_DUPLICATE_SIMILARITY } from './defaults';
-import { buildFeatureTable, catalogueCodes } from './features';
+import { buildFeatureTable } from './features';
+import { readCodesGently } from './read-codes-gently';
 import { currentRunId, getRun } from './runs';
 import { labelledImages } from './splits';
 import { GraftError } from '../errors';
@@ -29,6 +30,7 @@ export async function findMistakes(db: Db, options: FindMistakesOptions): Promis
   const current = currentRunId(db);
   const backbones = options.backbones ?? (current ? getRun(db, current).backbones : DEFAULT_TRAIN_BACKBONES);
   const images = labelledImages(db);
+  const ids = images.map((i) => i.imageId);
   const conflicts = conflictedImages(db);
   if (images.length) {
     await ensureCodes(db, {
@@ -36,12 +38,12 @@ export async function findMistakes(db: Db, options: FindMistakesOptions): Promis
       views: ['center'],
       modelsDir: options.modelsDir,
       signal: options.signal,
-      imageIds: images.map((i) => i.imageId),
+      imageIds: ids,
       onProgress: (p) => options.progress?.('codes', p.done, p.total),
     });
   }
   if (options.signal?.aborted) throw new GraftError('cancelled', 'Cancelled.');
-  const table = buildFeatureTable(catalogueCodes(db), backbones, ['center'], images.map((i) => i.imageId));
+  const table = buildFeatureTable(await readCodesGently(db, backbones, ['center'], ids), backbones, ['center'], ids);
   const byId = new Map(images.map((i) => [i.imageId, i]));
   const kept = table.imageIds.map((id) => byId.get(id)!);
   const classes = [...new Set(kept.map((i) => i.className))];
@@ -85,7 +87,7 @@ export async function findMistakes(db: Db, options: FindMistakesOptions): Promis
         labelProbability: round4(s.labelProbability),
       }));
     const normalised = normalisePerBackbone(x, table.dims);
-    const pairs = crossClassNearDuplicates(tf, normalised, table.dim, labels, NEAR_DUPLICATE_SIMILARITY, options.limit);
+    const pairs = await crossClassNearDuplicates(tf, normalised, table.dim, labels, NEAR_DUPLICATE_SIMILARITY, options.limit);
     nearDuplicates = nearDuplicates.concat(
       pairs.map((p) => ({
         a: kept[p.a].path,

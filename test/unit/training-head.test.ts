@@ -90,7 +90,7 @@ describe('dense head', () => {
     const probs = await outOfFoldProbabilities(tf, { config: { ...small, maxEpochs: 20, learningRate: 0.01 }, seed: 1, folds: 5, classCount: 3, x, dim: data.dim, labels });
     assert.equal(probs.length, labels.length * 3);
     assert.ok(accuracy(probs, labels, 3) > 0.9);
-    const pairs = crossClassNearDuplicates(tf, x, data.dim, labels, 0.99, 10);
+    const pairs = await crossClassNearDuplicates(tf, x, data.dim, labels, 0.99, 10);
     assert.equal(tf.memory().numTensors, before);
     assert.deepEqual(pairs.map((p) => [p.a, p.b]), [[0, data.rows]]);
     assert.ok(pairs[0].similarity > 0.9999);

@@ -6,7 +6,7 @@
 import type { Db } from '../catalogue/open';
 import { yieldToEventLoop } from '../event-loop';
 import { readCodes } from '../codes/store';
-import type { CodeReader, View } from '../training/features';
+import type { CodeReader, View } from './features';
 
 const SLICE = 1000;
 
