@@ -273,9 +273,10 @@ async function judgeWithVote(
 /**
  * Rows scored per head call in `scoreModel`. With the neighbour vote every row is also a
  * product with up to 2,000 voters' codes, so slices stay small and the event loop gets a
- * turn after each (insights bench, 10,000 rows: longest stall 129 ms; 220 ms with 512).
+ * turn after each (insights bench, 10,000 rows: longest stall 121–129 ms in two runs, against
+ * 140–181 ms in four with 256 and 220 ms with 512; the whole scoring took 3.5–4 s either way).
  */
-const SCORE_SLICE = 256;
+const SCORE_SLICE = 128;
 
 /** Probabilities for table rows, averaged over the model's views, yielding between slices. */
 export async function scoreModel(tf: Tf, head: HeadParams, table: FeatureTable, rowIndices: number[], views: View[]): Promise<Float32Array> {
