@@ -202,7 +202,7 @@ export interface HeadPredictor {
 
 /**
  * The head's weights as tensors once, for scoring many slices of rows: the neighbour vote's
- * kernel holds every voter's codes (12 MB for the flowers), too big to upload per slice.
+ * kernel holds every voter's codes (13 MB for the flowers), too big to upload per slice.
  */
 export function headPredictor(tf: Tf, params: HeadParams): HeadPredictor {
   const members = params.members.map((m) => ({
