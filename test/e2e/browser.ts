@@ -1,15 +1,34 @@
 /// <reference lib="dom" />
 /**
- * Debian's Chromium driven by playwright-core, for the end-to-end tests: headless,
- * with a fresh profile each launch so no state (localStorage, cache) leaks between
- * tests, and the flags that keep it from reaching the network on its own.
+ * Chromium driven by playwright-core, for the end-to-end tests: the browser that
+ * `test/find-browser.js` resolves (GRAFT_CHROMIUM, a system Chrome or Chromium, or the
+ * packaged one), headless, with a fresh profile each launch so no state (localStorage,
+ * cache) leaks between tests, and the flags that keep it from reaching the network on its own.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { repoRoot } from '../helpers/paths';
 
-export const CHROMIUM_PATH = process.env.GRAFT_CHROMIUM ?? '/usr/bin/chromium';
+export interface FoundBrowser {
+  executablePath: string;
+  /** What the browser says of itself, e.g. "Chromium 153.0.8010.0". */
+  version: string;
+  source: 'GRAFT_CHROMIUM' | 'system' | 'packaged';
+  /** Extra environment for the browser process (the packaged one's fonts). */
+  env: Record<string, string>;
+  description: string;
+}
+
+/** The one resolver (plain JavaScript, so test/run.js can use it before anything is built). */
+const resolver = require(path.join(repoRoot, 'test', 'find-browser.js')) as { findBrowser(): Promise<FoundBrowser>; uiTestsSkipped(): boolean };
+
+/** The browser every test that drives one uses; rejects with how to get one. */
+export const findBrowser = (): Promise<FoundBrowser> => resolver.findBrowser();
+
+/** GRAFT_SKIP_UI_TESTS=1, the documented opt-out (test/run.js then leaves test/e2e out and says so). */
+export const uiTestsSkipped = (): boolean => resolver.uiTestsSkipped();
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -34,17 +53,18 @@ export interface LaunchOptions {
   colorScheme?: 'light' | 'dark';
 }
 
-/** Why a test cannot run here, or null when Chromium is available. */
-export function chromiumMissing(): string | null {
-  return fs.existsSync(CHROMIUM_PATH)
-    ? null
-    : `No Chromium at ${CHROMIUM_PATH}: install Debian's chromium package, or set GRAFT_CHROMIUM to a Chromium binary.`;
+/** A plain browser (no profile) for pages that are not the studio, such as the exported report. */
+export async function launchPlainBrowser(): Promise<Browser> {
+  const found = await findBrowser();
+  return chromium.launch({ executablePath: found.executablePath, headless: true, args: CHROMIUM_ARGS, env: { ...process.env, ...found.env } });
 }
 
 export async function launchBrowser(options: LaunchOptions = {}): Promise<LaunchedBrowser> {
+  const found = await findBrowser();
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM_PATH,
+    executablePath: found.executablePath,
+    env: { ...process.env, ...found.env },
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: options.width ?? 1280, height: options.height ?? 800 },

@@ -11,15 +11,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { flowersMiniDir, tempDir, artifactsDir } from '../helpers/paths';
-import { chromiumMissing, launchBrowser, type LaunchedBrowser } from './browser';
+import { launchBrowser, type LaunchedBrowser } from './browser';
 import { measureScroll, snap, waitForThumbnailsOnScreen, type FrameStats } from './page-probes';
 import { startStudio, type Studio } from './studio';
 import { makeSyntheticProject, type SyntheticProject } from './synthetic-project';
 
 const IMAGES = 10_000;
-const missing = chromiumMissing();
 
-describe(`library of ${IMAGES.toLocaleString()} images (Chromium, web transport)`, { skip: missing ?? false }, () => {
+describe(`library of ${IMAGES.toLocaleString()} images (Chromium, web transport)`, () => {
   let tmp: ReturnType<typeof tempDir>;
   let made: SyntheticProject;
   let studio: Studio;

@@ -12,17 +12,16 @@ import type { Page } from 'playwright-core';
 import type { ProjectionResult } from '../../shared/api/insights';
 import { call } from '../../main/api/handlers';
 import { tempDir } from '../helpers/paths';
-import { chromiumMissing, launchBrowser, type LaunchedBrowser } from './browser';
+import { launchBrowser, type LaunchedBrowser } from './browser';
 import { labelOf, liveClasses, waitFor } from './catalogue-checks';
 import { snap } from './page-probes';
 import type { Studio } from './studio';
 import { startTrainedStudio } from './trained-studio';
 
-const missing = chromiumMissing();
 /** Must match EmbeddingMap.svelte's padding around the points. */
 const PAD = 36;
 
-describe('embedding map (Chromium, web transport)', { skip: missing ?? false }, () => {
+describe('embedding map (Chromium, web transport)', () => {
   let tmp: ReturnType<typeof tempDir>;
   let studio: Studio;
   let browser: LaunchedBrowser;

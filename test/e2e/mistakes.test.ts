@@ -10,15 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { call } from '../../main/api/handlers';
 import { tempDir } from '../helpers/paths';
-import { chromiumMissing, launchBrowser, type LaunchedBrowser } from './browser';
+import { launchBrowser, type LaunchedBrowser } from './browser';
 import { labelOf, waitFor } from './catalogue-checks';
 import { snap, waitForThumbnailsOnScreen } from './page-probes';
 import type { Studio } from './studio';
 import { startTrainedStudio } from './trained-studio';
 
-const missing = chromiumMissing();
-
-describe('model-aware library (Chromium, web transport)', { skip: missing ?? false }, () => {
+describe('model-aware library (Chromium, web transport)', () => {
   let tmp: ReturnType<typeof tempDir>;
   let studio: Studio;
   let browser: LaunchedBrowser;

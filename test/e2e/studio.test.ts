@@ -9,14 +9,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { flowersMiniDir, tempDir } from '../helpers/paths';
-import { chromiumMissing, launchBrowser, type LaunchedBrowser } from './browser';
+import { launchBrowser, type LaunchedBrowser } from './browser';
 import { startStudio, type Studio } from './studio';
 import { labelOf, liveClasses, waitFor } from './catalogue-checks';
 import { snap, waitForThumbnailsOnScreen } from './page-probes';
 
-const missing = chromiumMissing();
-
-describe('labelling studio (Chromium, web transport)', { skip: missing ?? false }, () => {
+describe('labelling studio (Chromium, web transport)', () => {
   let tmp: ReturnType<typeof tempDir>;
   let studio: Studio;
   let browser: LaunchedBrowser;

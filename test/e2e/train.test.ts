@@ -15,14 +15,12 @@ import type { Page } from 'playwright-core';
 import type { RunDetail } from '../../shared/api/training';
 import { call } from '../../main/api/handlers';
 import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
-import { chromiumMissing, launchBrowser, type LaunchedBrowser } from './browser';
+import { launchBrowser, type LaunchedBrowser } from './browser';
 import { startStudio, type Studio } from './studio';
 import { waitFor } from './catalogue-checks';
 import { snap, waitForThumbnailsOnScreen } from './page-probes';
 
-const missing = chromiumMissing();
-
-describe('train, predict and export (Chromium, web transport)', { skip: missing ?? false }, () => {
+describe('train, predict and export (Chromium, web transport)', () => {
   let tmp: ReturnType<typeof tempDir>;
   let studio: Studio;
   let browser: LaunchedBrowser;

@@ -22,6 +22,7 @@ import { getTf } from '../../main/tf/runtime';
 import { expandInputs, loadPredictor } from '../../main/training/predict';
 import { artifactsDir, flowersMiniDir, graftBin, modelsDir, repoRoot, tempDir } from '../helpers/paths';
 import { PLAIN_TFJS_PREDICT_SCRIPT } from '../helpers/plain-tfjs-predict';
+import { launchPlainBrowser, uiTestsSkipped } from '../e2e/browser';
 
 const tmp = tempDir('graft-export-model-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
@@ -212,7 +213,7 @@ describe('report.html', () => {
   const reportDir = path.join(tmp.dir, 'exports', 'report');
 
   it('renders in Chromium with no network: charts, matrix and thumbnails all embedded', async (t) => {
-    if (!fs.existsSync('/usr/bin/chromium')) return t.skip('Chromium is not installed at /usr/bin/chromium');
+    if (uiTestsSkipped()) return t.skip('GRAFT_SKIP_UI_TESTS=1: the report was not rendered in a browser');
     const result = await exportProject(engine.db, { dir: reportDir, runId: defaultRun.runId, formats: ['report'], projectPath: projectFile, modelsDir });
     assert.deepEqual(result.files, ['report.html']);
     const html = fs.readFileSync(path.join(reportDir, 'report.html'), 'utf8');
@@ -220,8 +221,7 @@ describe('report.html', () => {
     assert.doesNotMatch(html, /<script/i);
     for (const c of defaultRun.classes) assert.ok(html.includes(c));
 
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--headless'] });
+    const browser = await launchPlainBrowser();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const external: string[] = [];
