@@ -1,6 +1,6 @@
 'use strict';
 // Builds the Electron-ABI copy of better-sqlite3 that the desktop app needs when it
-// runs from a checkout (see main/electron/native-modules.ts for why). Used by
+// runs from a checkout (see main/hosts/electron/native-modules.ts for why). Used by
 // bin/start.js and the Electron smoke test. Needs the compiled dist/.
 //
 // The checkout's node_modules/better-sqlite3 stays built for Node (CLI, tests); a
@@ -27,7 +27,7 @@ function findElectron() {
 
 /** Resolves to the path of better_sqlite3.node built for this Electron, building it once. */
 async function ensureElectronSqlite(electronVersion, log = (m) => process.stderr.write(`${m}\n`)) {
-  const native = require(path.join(root, 'dist', 'main', 'electron', 'native-modules.js'));
+  const native = require(path.join(root, 'dist', 'main', 'hosts', 'electron', 'native-modules.js'));
   const dir = native.electronNativeDir(root, electronVersion);
   const binding = native.electronSqliteBinding(dir);
   if (fs.existsSync(binding)) return binding;

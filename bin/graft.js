@@ -4,7 +4,7 @@
 // (the "prepare" script); say so plainly if that has not happened.
 const path = require('node:path');
 const fs = require('node:fs');
-const entry = path.join(__dirname, '..', 'dist', 'main', 'cli', 'graft.js');
+const entry = path.join(__dirname, '..', 'dist', 'main', 'hosts', 'cli', 'graft.js');
 if (!fs.existsSync(entry)) {
   process.stderr.write('graft: not built yet. Run "npm install" (or "npm run build") in the Graft checkout first.\n');
   process.exit(1);

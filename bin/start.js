@@ -48,7 +48,7 @@ function run(what, args) {
 
 /** Compiles what is older than its sources; the renderer only when it is needed and buildable. */
 function buildIfNeeded() {
-  const cli = path.join(root, 'dist', 'main', 'cli', 'graft.js');
+  const cli = path.join(root, 'dist', 'main', 'hosts', 'cli', 'graft.js');
   if (outdated(cli, ['main', 'shared', 'tsconfig.json'])) {
     const ok = run('Compiling Graft (TypeScript)', [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
     // tsc writes its output even when a file has a type error; go on if it did.
@@ -113,10 +113,10 @@ async function main() {
   }
 
   log(`${why}: serving Graft to your browser instead.`);
-  const { defaultProjectPath } = require(path.join(root, 'dist', 'main', 'app-paths.js'));
+  const { defaultProjectPath } = require(path.join(root, 'dist', 'main', 'hosts', 'app-paths.js'));
   const project = path.resolve(values.project ?? defaultProjectPath());
   const args = ['serve', '--project', project, ...(values.port ? ['--port', values.port] : [])];
-  return require(path.join(root, 'dist', 'main', 'cli', 'graft.js')).main(args);
+  return require(path.join(root, 'dist', 'main', 'hosts', 'cli', 'graft.js')).main(args);
 }
 
 main().then(

@@ -5,7 +5,7 @@
  * schema for its parameters plus a phantom marker for its result type. The renderer's
  * client, the preload bridge, the Electron IPC registration and the loopback web
  * transport are all derived from the one combined map in `shared/api.ts`, so adding
- * a method is one declaration there plus one handler in `main/api/`.
+ * a method is one declaration there plus one handler in `main/engine/handlers/`.
  *
  * This folder imports nothing of Graft's own (only zod): both `main/` and `renderer/`
  * import it, never the other way round.

@@ -3,8 +3,8 @@
  * decode, thumbnail, commit), as `graft import` does it.
  */
 import fs from 'node:fs';
-import { openProject } from '../../main/catalogue/open';
-import { importFolder } from '../../main/importer/import-folder';
+import { openProject } from '../../main/engine/catalogue/open';
+import { importFolder } from '../../main/engine/importer/import-folder';
 import { flowersDir, tempDir } from '../helpers/paths';
 import type { Figures } from './run';
 

@@ -10,10 +10,10 @@
  */
 import path from 'node:path';
 import type { JobFinished } from '../../shared/events';
-import { Engine } from '../../main/api/engine';
-import { call } from '../../main/api/handlers';
-import { writeCodes, type CodeRow } from '../../main/codes/store';
-import { DEFAULT_TRAIN_BACKBONES } from '../../main/training/defaults';
+import { Engine } from '../../main/engine/engine';
+import { call } from '../../main/engine/dispatch';
+import { writeCodes, type CodeRow } from '../../main/engine/codes/store';
+import { DEFAULT_TRAIN_BACKBONES } from '../../main/engine/training/defaults';
 import { flowersMiniDir, modelsDir, tempDir } from '../helpers/paths';
 import { makeSyntheticProject } from '../e2e/synthetic-project';
 import type { Figures } from './run';

@@ -5,9 +5,9 @@
  * and Ctrl+Z cost on a large project.
  */
 import path from 'node:path';
-import { deleteClass, findClassByName } from '../../main/catalogue/classes';
-import { redo, setLabels, undo } from '../../main/catalogue/labels';
-import { openProject } from '../../main/catalogue/open';
+import { deleteClass, findClassByName } from '../../main/engine/catalogue/classes';
+import { redo, setLabels, undo } from '../../main/engine/catalogue/labels';
+import { openProject } from '../../main/engine/catalogue/open';
 import { insertImages } from '../helpers/label-fixtures';
 import { tempDir } from '../helpers/paths';
 import type { Figures } from './run';

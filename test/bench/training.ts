@@ -13,11 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { JobFinished } from '../../shared/events';
 import type { TrainResult } from '../../shared/api/training';
-import { Engine } from '../../main/api/engine';
-import { call } from '../../main/api/handlers';
-import { importFolder } from '../../main/importer';
-import { getTf } from '../../main/tf/runtime';
-import { loadPredictor } from '../../main/training/predict';
+import { Engine } from '../../main/engine/engine';
+import { call } from '../../main/engine/dispatch';
+import { importFolder } from '../../main/engine/importer';
+import { getTf } from '../../main/engine/tf/runtime';
+import { loadPredictor } from '../../main/engine/training/predict';
 import { flowersDir, modelsDir, tempDir } from '../helpers/paths';
 import type { Figures } from './run';
 

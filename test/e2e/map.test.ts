@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ProjectionResult } from '../../shared/api/insights';
-import { call } from '../../main/api/handlers';
+import { call } from '../../main/engine/dispatch';
 import { tempDir } from '../helpers/paths';
 import { launchBrowser, type LaunchedBrowser } from './browser';
 import { labelOf, liveClasses, waitFor } from './catalogue-checks';

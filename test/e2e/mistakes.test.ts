@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { call } from '../../main/api/handlers';
+import { call } from '../../main/engine/dispatch';
 import { tempDir } from '../helpers/paths';
 import { launchBrowser, type LaunchedBrowser } from './browser';
 import { labelOf, waitFor } from './catalogue-checks';

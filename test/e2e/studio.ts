@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Engine } from '../../main/api/engine';
-import { startServer, type RunningServer } from '../../main/server/server';
+import { Engine } from '../../main/engine/engine';
+import { startServer, type RunningServer } from '../../main/hosts/server/server';
 import { artifactsDir, modelsDir, repoRoot } from '../helpers/paths';
 
 export const rendererDist = path.join(repoRoot, 'dist', 'renderer');

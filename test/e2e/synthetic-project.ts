@@ -8,8 +8,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { openProject } from '../../main/catalogue/open';
-import { CLASS_COLORS } from '../../main/catalogue/classes';
+import { openProject } from '../../main/engine/catalogue/open';
+import { CLASS_COLORS } from '../../main/engine/catalogue/classes';
 
 export interface SyntheticProject {
   images: number;

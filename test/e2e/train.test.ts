@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { RunDetail } from '../../shared/api/training';
-import { call } from '../../main/api/handlers';
+import { call } from '../../main/engine/dispatch';
 import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
 import { launchBrowser, type LaunchedBrowser } from './browser';
 import { startStudio, type Studio } from './studio';

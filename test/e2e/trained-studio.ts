@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import type { JobFinished } from '../../shared/events';
-import { Engine } from '../../main/api/engine';
-import { call } from '../../main/api/handlers';
-import { importFolder } from '../../main/importer';
+import { Engine } from '../../main/engine/engine';
+import { call } from '../../main/engine/dispatch';
+import { importFolder } from '../../main/engine/importer';
 import { flowersMiniDir, modelsDir } from '../helpers/paths';
 import { startStudio, type Studio } from './studio';
 

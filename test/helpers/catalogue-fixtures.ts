@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from '../../main/catalogue/open';
+import type { Db } from '../../main/engine/catalogue/open';
 
 /** Every file under `dir` whose name looks like an image, sorted. */
 export function listImageFiles(dir: string): string[] {

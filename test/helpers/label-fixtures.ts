@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { ensureClass } from '../../main/catalogue/classes';
-import type { Db } from '../../main/catalogue/open';
+import { ensureClass } from '../../main/engine/catalogue/classes';
+import type { Db } from '../../main/engine/catalogue/open';
 
 /**
  * Builds a small catalogue by inserting rows directly, for tests of classes and

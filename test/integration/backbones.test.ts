@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { loadBackbone } from '../../main/tf/backbone';
-import { preprocessBatch } from '../../main/tf/preprocess';
-import { getBackbone } from '../../main/tf/registry';
-import { getTf } from '../../main/tf/runtime';
+import { loadBackbone } from '../../main/engine/tf/backbone';
+import { preprocessBatch } from '../../main/engine/tf/preprocess';
+import { getBackbone } from '../../main/engine/tf/registry';
+import { getTf } from '../../main/engine/tf/runtime';
 import { modelsDir, testdataDir } from '../helpers/paths';
 
 const labels = JSON.parse(fs.readFileSync(path.join(testdataDir, 'imagenet_labels_1000.json'), 'utf8')) as string[];

@@ -4,10 +4,10 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { openProject } from '../../main/catalogue/open';
-import { ensureCodes, type CodesProgress } from '../../main/codes/extract';
-import { countCodes, readCodes } from '../../main/codes/store';
-import { loadBackbone } from '../../main/tf/backbone';
+import { openProject } from '../../main/engine/catalogue/open';
+import { ensureCodes, type CodesProgress } from '../../main/engine/codes/extract';
+import { countCodes, readCodes } from '../../main/engine/codes/store';
+import { loadBackbone } from '../../main/engine/tf/backbone';
 import { addFilesToCatalogue, listImageFiles } from '../helpers/catalogue-fixtures';
 import { flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
 

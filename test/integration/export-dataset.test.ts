@@ -12,12 +12,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExportResult } from '../../shared/api/export';
 import type { JobFinished } from '../../shared/events';
-import { Engine } from '../../main/api/engine';
-import { call } from '../../main/api/handlers';
-import { openProject } from '../../main/catalogue/open';
-import { parseCsv } from '../../main/export/csv';
-import { exportProject } from '../../main/export/export-project';
-import { importFolder } from '../../main/importer';
+import { Engine } from '../../main/engine/engine';
+import { call } from '../../main/engine/dispatch';
+import { openProject } from '../../main/engine/catalogue/open';
+import { parseCsv } from '../../main/engine/export/csv';
+import { exportProject } from '../../main/engine/export/export-project';
+import { importFolder } from '../../main/engine/importer';
 import { flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
 import { parseExample, readRecords } from '../helpers/tfrecord-reader';
 
@@ -27,7 +27,7 @@ const projectFile = path.join(tmp.dir, 'source.graft');
 let engine: Engine;
 
 /** hash → label of every labelled, unconflicted image of a project. */
-function labelsByHash(db: import('../../main/catalogue/open').Db): Map<string, string> {
+function labelsByHash(db: import('../../main/engine/catalogue/open').Db): Map<string, string> {
   const rows = db
     .prepare(`SELECT i.hash, c.name FROM images i JOIN classes c ON c.id = i.class_id AND c.deleted_at IS NULL WHERE i.conflict = 0`)
     .all() as Array<{ hash: string; name: string }>;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Engine } from '../../main/api/engine';
-import { call, dispatch } from '../../main/api/handlers';
+import { Engine } from '../../main/engine/engine';
+import { call, dispatch } from '../../main/engine/dispatch';
 import type { CatalogueArea, JobFinished } from '../../shared/events';
 import type { ImportSummary, JobProgress } from '../../shared/types';
 import { flowersDir, flowersMiniDir, tempDir } from '../helpers/paths';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { openProject } from '../../main/catalogue/open';
+import { openProject } from '../../main/engine/catalogue/open';
 import { flowersDir, graftBin, tempDir } from '../helpers/paths';
 
 /** Files recorded so far, read beside the running import (WAL lets a reader in). */

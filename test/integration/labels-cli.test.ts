@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openProject } from '../../main/catalogue/open';
+import { openProject } from '../../main/engine/catalogue/open';
 import { counts, insertImages, snapshot } from '../helpers/label-fixtures';
 import { graftBin, tempDir } from '../helpers/paths';
 

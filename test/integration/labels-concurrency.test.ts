@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { findClassByName } from '../../main/catalogue/classes';
-import { setLabels } from '../../main/catalogue/labels';
-import { openProject } from '../../main/catalogue/open';
+import { findClassByName } from '../../main/engine/catalogue/classes';
+import { setLabels } from '../../main/engine/catalogue/labels';
+import { openProject } from '../../main/engine/catalogue/open';
 import { insertImages } from '../helpers/label-fixtures';
 import { tempDir } from '../helpers/paths';
 

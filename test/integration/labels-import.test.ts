@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openProject } from '../../main/catalogue/open';
-import { importFolder } from '../../main/importer';
+import { openProject } from '../../main/engine/catalogue/open';
+import { importFolder } from '../../main/engine/importer';
 import { flowersMiniDir, graftBin, tempDir } from '../helpers/paths';
 
 /**

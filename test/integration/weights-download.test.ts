@@ -4,11 +4,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GraftError } from '../../main/errors';
-import { loadBackbone } from '../../main/tf/backbone';
-import { checksums } from '../../main/tf/checksums';
-import { getBackbone, type BackboneSpec } from '../../main/tf/registry';
-import { PINNED_CHECKSUMS_FILE, downloadBackbone, resolveWeights, verifyModelFolder, type DownloadProgress } from '../../main/tf/weights';
+import { GraftError } from '../../main/engine/errors';
+import { loadBackbone } from '../../main/engine/tf/backbone';
+import { checksums } from '../../main/engine/tf/checksums';
+import { getBackbone, type BackboneSpec } from '../../main/engine/tf/registry';
+import { PINNED_CHECKSUMS_FILE, downloadBackbone, resolveWeights, verifyModelFolder, type DownloadProgress } from '../../main/engine/tf/weights';
 import { modelsDir, tempDir } from '../helpers/paths';
 
 /**

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { migrate } from '../../main/catalogue/migrate';
-import { codeCounts, countCodes, deleteCodes, readCodeMatrix, readCodes, writeCodes } from '../../main/codes/store';
-import { listMissing } from '../../main/codes/extract';
+import { migrate } from '../../main/engine/catalogue/migrate';
+import { codeCounts, countCodes, deleteCodes, readCodeMatrix, readCodes, writeCodes } from '../../main/engine/codes/store';
+import { listMissing } from '../../main/engine/codes/extract';
 
 function fixture() {
   const db = new Database(':memory:');

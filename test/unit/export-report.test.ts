@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { summariseConfusion } from '../../main/export/report/metrics';
-import { renderReport } from '../../main/export/report/report-html';
-import { openStagingFolder } from '../../main/export/staging-folder';
+import { summariseConfusion } from '../../main/engine/export/report/metrics';
+import { renderReport } from '../../main/engine/export/report/report-html';
+import { openStagingFolder } from '../../main/engine/export/staging-folder';
 import { tempDir } from '../helpers/paths';
 
 test('per-class precision, recall and F1 from a confusion matrix; empty classes score 0, not NaN', () => {

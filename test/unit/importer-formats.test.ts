@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { folderClassOf, isHiddenName, isImageFileName, sniffFormat } from '../../main/importer/formats';
-import { iccDescription, isSrgbProfile } from '../../main/importer/icc';
-import { pathRange } from '../../main/importer/record';
-import { describeDecodeFailure } from '../../main/importer/decode';
+import { folderClassOf, isHiddenName, isImageFileName, sniffFormat } from '../../main/engine/importer/formats';
+import { iccDescription, isSrgbProfile } from '../../main/engine/importer/icc';
+import { pathRange } from '../../main/engine/importer/record';
+import { describeDecodeFailure } from '../../main/engine/importer/decode';
 
 describe('import candidates', () => {
   it('takes image extensions in any case and nothing else', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RateMeter } from '../../main/jobs/job-manager';
+import { RateMeter } from '../../main/engine/jobs/job-manager';
 
 /** A meter fed [stage, done, total, milliseconds] samples in order. */
 function meter(samples: Array<[string, number, number, number]>): RateMeter {

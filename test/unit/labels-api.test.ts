@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CatalogueArea } from '../../shared/events';
-import { Engine } from '../../main/api/engine';
-import { call, dispatch } from '../../main/api/handlers';
+import { Engine } from '../../main/engine/engine';
+import { call, dispatch } from '../../main/engine/dispatch';
 import { insertImages } from '../helpers/label-fixtures';
 import { tempDir } from '../helpers/paths';
 

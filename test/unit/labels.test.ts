@@ -14,12 +14,12 @@ import {
   renameClass,
   reorderClasses,
   unlabelledCount,
-} from '../../main/catalogue/classes';
-import { redo, setLabels, undo, undoState } from '../../main/catalogue/labels';
-import type { Db } from '../../main/catalogue/open';
-import { openProject } from '../../main/catalogue/open';
-import { UNDO_LIMIT } from '../../main/catalogue/operations';
-import { GraftError } from '../../main/errors';
+} from '../../main/engine/catalogue/classes';
+import { redo, setLabels, undo, undoState } from '../../main/engine/catalogue/labels';
+import type { Db } from '../../main/engine/catalogue/open';
+import { openProject } from '../../main/engine/catalogue/open';
+import { UNDO_LIMIT } from '../../main/engine/catalogue/operations';
+import { GraftError } from '../../main/engine/errors';
 import { counts, insertImages, snapshot } from '../helpers/label-fixtures';
 import { tempDir } from '../helpers/paths';
 

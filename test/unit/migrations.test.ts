@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { migrate } from '../../main/catalogue/migrate';
-import { migrations } from '../../main/catalogue/migrations';
+import { migrate } from '../../main/engine/catalogue/migrate';
+import { migrations } from '../../main/engine/catalogue/migrations';
 
 /** Each migration is applied on its own to an in-memory database and checked. */
 describe('catalogue migrations', () => {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { NpyWriter, npyHeader } from '../../main/export/npy-writer';
-import { csvRow, parseCsv } from '../../main/export/csv';
+import { NpyWriter, npyHeader } from '../../main/engine/export/npy-writer';
+import { csvRow, parseCsv } from '../../main/engine/export/csv';
 import { tempDir } from '../helpers/paths';
 
 test('npy header is a version 1.0 header padded to 64 bytes', () => {

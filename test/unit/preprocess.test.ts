@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { GraftError } from '../../main/errors';
-import { decodeForNetwork, mirrorRows, preprocess, toNetworkRange } from '../../main/tf/preprocess';
+import { GraftError } from '../../main/engine/errors';
+import { decodeForNetwork, mirrorRows, preprocess, toNetworkRange } from '../../main/engine/tf/preprocess';
 
 /** A width×height RGB image whose left half is red and right half blue. */
 async function halves(width: number, height: number, format: 'png' | 'jpeg' = 'png'): Promise<Buffer> {

@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { crc32c, maskCrc, unmaskCrc } from '../../main/export/crc32c';
-import { encodeExample } from '../../main/export/tf-example';
-import { TFRecordWriter } from '../../main/export/tfrecord-writer';
+import { crc32c, maskCrc, unmaskCrc } from '../../main/engine/export/crc32c';
+import { encodeExample } from '../../main/engine/export/tf-example';
+import { TFRecordWriter } from '../../main/engine/export/tfrecord-writer';
 import { tempDir } from '../helpers/paths';
 import { crc32cBitwise, masked, parseExample, readRecords } from '../helpers/tfrecord-reader';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { trainOptions } from '../../shared/api/training';
-import { DEFAULT_TRAIN_BACKBONES, HEAD_DEFAULTS, VOTE_NETWORK_WEIGHTS } from '../../main/training/defaults';
-import { resolveConfig } from '../../main/training/train';
+import { DEFAULT_TRAIN_BACKBONES, HEAD_DEFAULTS, VOTE_NETWORK_WEIGHTS } from '../../main/engine/training/defaults';
+import { resolveConfig } from '../../main/engine/training/train';
 
 describe('training config from options', () => {
   it('keeps the measured defaults when nothing is asked for', () => {

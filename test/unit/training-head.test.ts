@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { getTf, type Tf } from '../../main/tf/runtime';
-import { HEAD_DEFAULTS } from '../../main/training/defaults';
-import { predictHead, trainHead, type Examples, type HeadConfig } from '../../main/training/head';
-import { crossClassNearDuplicates, outOfFoldProbabilities } from '../../main/training/mistakes';
-import { argMax } from '../../main/training/metrics';
-import { gaussian, seededRandom } from '../../main/training/rng';
+import { getTf, type Tf } from '../../main/engine/tf/runtime';
+import { HEAD_DEFAULTS } from '../../main/engine/training/defaults';
+import { predictHead, trainHead, type Examples, type HeadConfig } from '../../main/engine/model/head';
+import { crossClassNearDuplicates, outOfFoldProbabilities } from '../../main/engine/model/mistakes';
+import { argMax } from '../../main/engine/model/metrics';
+import { gaussian, seededRandom } from '../../main/engine/model/rng';
 
 let tf: Tf;
 before(async () => {

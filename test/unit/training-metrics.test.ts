@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { confusionCellIds, evaluate } from '../../main/training/metrics';
-import { confidentLearningSuspects, stratifiedFolds } from '../../main/training/mistakes';
-import { decodeModel, encodeModel, type StoredModel } from '../../main/training/weights';
-import { deriveSeed, seededRandom } from '../../main/training/rng';
+import { confusionCellIds, evaluate } from '../../main/engine/model/metrics';
+import { confidentLearningSuspects, stratifiedFolds } from '../../main/engine/model/mistakes';
+import { decodeModel, encodeModel, type StoredModel } from '../../main/engine/model/stored-model';
+import { deriveSeed, seededRandom } from '../../main/engine/model/rng';
 
 const onehot = (k: number, rows: number[][]) => Float32Array.from(rows.flat());
 

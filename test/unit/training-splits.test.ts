@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import path from 'node:path';
-import { ensureClass } from '../../main/catalogue/classes';
-import { openProject, type Db } from '../../main/catalogue/open';
-import { assignSplits, labelledImages } from '../../main/training/splits';
+import { ensureClass } from '../../main/engine/catalogue/classes';
+import { openProject, type Db } from '../../main/engine/catalogue/open';
+import { assignSplits, labelledImages } from '../../main/engine/model/splits';
 import { tempDir } from '../helpers/paths';
 
 const tmp = tempDir('graft-splits-');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { getTf, type Tf } from '../../main/tf/runtime';
-import { featureStats, predictHead, type Examples, type HeadParams } from '../../main/training/head';
-import { VOTE_MAX_VOTERS, withVote } from '../../main/training/vote';
-import { decodeModel, encodeModel } from '../../main/training/weights';
+import { getTf, type Tf } from '../../main/engine/tf/runtime';
+import { featureStats, predictHead, type Examples, type HeadParams } from '../../main/engine/model/head';
+import { VOTE_MAX_VOTERS, withVote } from '../../main/engine/model/vote';
+import { decodeModel, encodeModel } from '../../main/engine/model/stored-model';
 
 let tf: Tf;
 before(async () => {

@@ -26,7 +26,7 @@ export interface TrainSettings {
   seed: number;
 }
 
-/** The engine's defaults (main/training/defaults.ts), shown in the drawer. */
+/** The engine's defaults (main/engine/training/defaults.ts), shown in the drawer. */
 export const DEFAULT_SETTINGS: TrainSettings = {
   backbones: ['mobilenet_v1_0.75_224_at320', 'mobilenet_v2_0.35_224_notop_at320'],
   epochs: 60,

@@ -1,0 +1,23 @@
+import type { ApiErrorPayload, ErrorCode } from '../../shared/contract';
+
+/** An error meant for a person: `message` says what happened and what to do next. */
+export class GraftError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GraftError';
+  }
+}
+
+/** Turns anything thrown into the envelope's error, hiding internals from the user. */
+export function toErrorPayload(err: unknown): ApiErrorPayload {
+  if (err instanceof GraftError) return { code: err.code, message: err.message };
+  const e = err as NodeJS.ErrnoException;
+  if (e && e.code === 'ENOSPC') {
+    return { code: 'disk_full', message: 'The disk is full. Free some space and try again; nothing was lost.' };
+  }
+  if (e && e.name === 'AbortError') return { code: 'cancelled', message: 'Cancelled.' };
+  return { code: 'internal', message: e && e.message ? e.message : String(err) };
+}

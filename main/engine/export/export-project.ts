@@ -1,0 +1,137 @@
+/**
+ * One export, start to finish: resolve the run, write every asked-for format into a
+ * staging folder beside the target, then move it into place. Anything that fails or
+ * is cancelled leaves the target as it was.
+ */
+import path from 'node:path';
+import type { ExportResult } from '../../../shared/api/export';
+import type { RunDetail } from '../../../shared/api/training';
+import { listClasses } from '../catalogue/classes';
+import type { Db } from '../catalogue/open';
+import { codeCounts } from '../codes/store';
+import { GraftError } from '../errors';
+import { currentRunId, getRun, runWeights } from '../training/runs';
+import { decodeModel } from '../model/stored-model';
+import { exportCodes } from './codes-export';
+import { exportDataset } from './dataset-export';
+import { DEFAULT_FORMATS, EXPORT_FORMATS, type ExportFormat, type ExportStep, type SkippedItem, type SplitChoice, type WrittenFile } from './export-types';
+import { exportModel } from './model-export';
+import { exportReport } from './report-export';
+import { openStagingFolder } from './staging-folder';
+
+export interface ExportOptions {
+  dir: string;
+  /** Default: the project's current model. */
+  runId?: string;
+  formats?: ExportFormat[];
+  /** Dataset and codes exports: which images (default all labelled ones). */
+  split?: SplitChoice;
+  /** Replace a non-empty target folder. */
+  force?: boolean;
+  /** Codes export without a run: these backbones (default: those with cached codes). */
+  backbones?: string[];
+  /** Leave the out-of-fold label-mistake search out of the report. */
+  skipMistakes?: boolean;
+  projectPath: string;
+  modelsDir?: string;
+  signal?: AbortSignal;
+  progress?: (stage: string, done: number, total: number, message?: string) => void;
+}
+
+
+export async function exportProject(db: Db, options: ExportOptions): Promise<ExportResult> {
+  const formats = normaliseFormats(options.formats);
+  const split = options.split ?? 'all';
+  const needsRun = formats.includes('tfjs') || formats.includes('report');
+  const runId = options.runId ?? (needsRun || formats.includes('codes') ? currentRunId(db) : null);
+  if (needsRun && formats.includes('tfjs') && !runId) {
+    throw new GraftError('no_trained_model', 'This project has no trained model to export yet. Train one first (graft train --project FILE), or export --format dataset.');
+  }
+  const run: RunDetail | null = runId ? getRun(db, runId) : null;
+  if (run && run.status !== 'finished') {
+    throw new GraftError('no_trained_model', `Run ${run.id} did not finish (${run.status}), so it has no model to export. Choose a finished run (graft runs).`);
+  }
+
+  const staging = openStagingFolder(options.dir, { force: options.force });
+  const written: WrittenFile[] = [];
+  const skipped: SkippedItem[] = [];
+  const step: ExportStep = {
+    db,
+    dir: staging.dir,
+    modelsDir: options.modelsDir,
+    signal: options.signal,
+    progress: (stage, done, total, message) => options.progress?.(stage, done, total, message),
+    written: (f) => written.push(f),
+    skipped: (s) => skipped.push(s),
+  };
+  let modelFormat: string | null = null;
+  try {
+    if (formats.includes('tfjs')) {
+      const stored = decodeModel(runWeights(db, run!.id));
+      modelFormat = (await exportModel(step, run!, stored, modelNameOf(options.projectPath, run!))).format;
+    }
+    if (formats.includes('dataset')) await exportDataset(step, split);
+    if (formats.includes('codes')) {
+      const backbones = options.backbones ?? run?.backbones ?? cachedBackbones(db);
+      const classes = run && labelsWithin(db, run.classes) ? run.classes : listClasses(db).map((c) => c.name);
+      await exportCodes(step, { backbones, classes, split });
+    }
+    // The report last: it can name the model format, and its mistakes search is the slowest part.
+    if (formats.includes('report')) {
+      await exportReport(step, run, { projectName: projectNameOf(options.projectPath), modelFormat, mistakes: !options.skipMistakes });
+    }
+    if (options.signal?.aborted) throw new GraftError('cancelled', 'The export was cancelled; nothing was written.');
+    step.progress('finish', 0, 1);
+    staging.commit();
+    step.progress('finish', 1, 1);
+  } catch (err) {
+    staging.discard();
+    throw err;
+  }
+  return {
+    dir: staging.target,
+    formats,
+    files: written.map((f) => f.file),
+    bytes: written.reduce((a, f) => a + f.bytes, 0),
+    runId: run?.id ?? null,
+    modelFormat,
+    skipped,
+  };
+}
+
+export function normaliseFormats(formats: readonly string[] | undefined): ExportFormat[] {
+  const list = formats?.length ? formats : DEFAULT_FORMATS;
+  const out: ExportFormat[] = [];
+  for (const f of list) {
+    const format = f.trim().toLowerCase();
+    if (!EXPORT_FORMATS.includes(format as ExportFormat)) {
+      throw new GraftError('invalid_params', `Unknown export format "${f}". Use ${EXPORT_FORMATS.join(', ')} (several separated by commas).`);
+    }
+    if (!out.includes(format as ExportFormat)) out.push(format as ExportFormat);
+  }
+  return out;
+}
+
+/** Backbones with cached codes, most complete first. */
+function cachedBackbones(db: Db): string[] {
+  const counts = codeCounts(db).filter((c) => c.view === 'center' && c.count > 0);
+  if (!counts.length) {
+    throw new GraftError('not_found', 'There are no cached codes to export. Train a model first (it computes them), or name a backbone.');
+  }
+  const best = counts.sort((a, b) => b.count - a.count)[0];
+  return [best.backbone];
+}
+
+/** True when every class that currently has trainable images is one the run knows. */
+function labelsWithin(db: Db, classes: string[]): boolean {
+  const known = new Set(classes);
+  return listClasses(db).every((c) => c.count === 0 || known.has(c.name));
+}
+
+export function projectNameOf(projectPath: string): string {
+  return path.basename(projectPath).replace(/\.[^.]+$/, '') || 'Graft project';
+}
+
+function modelNameOf(projectPath: string, run: RunDetail): string {
+  return `${projectNameOf(projectPath)} (run ${run.id})`;
+}

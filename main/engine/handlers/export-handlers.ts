@@ -1,0 +1,31 @@
+import type { exportMethods } from '../../../shared/api/export';
+import { GraftError } from '../errors';
+import { exportProject } from '../export/export-project';
+import { openStagingFolder } from '../export/staging-folder';
+import type { HandlerMap } from '../dispatch';
+
+export const exportHandlers: HandlerMap<keyof typeof exportMethods> = {
+  'export.start': (engine, p) => {
+    if (engine.jobs.isRunning('export')) {
+      throw new GraftError('busy', 'An export is already running. Wait for it to finish, or cancel it first.');
+    }
+    // Refuse a non-empty folder now, as an error of the call, rather than as a failed job.
+    openStagingFolder(p.dir, { force: p.force }).discard();
+    const job = engine.jobs.start('export', (ctx) =>
+      exportProject(engine.db, {
+        dir: p.dir,
+        runId: p.runId,
+        formats: p.formats,
+        split: p.split,
+        force: p.force,
+        backbones: p.backbones,
+        skipMistakes: !p.mistakes,
+        projectPath: engine.projectPath,
+        modelsDir: engine.options.modelsDir,
+        signal: ctx.signal,
+        progress: (stage, done, total, message) => ctx.progress(stage, done, total, message),
+      }),
+    );
+    return { jobId: job.jobId };
+  },
+};

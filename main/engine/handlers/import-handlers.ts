@@ -1,0 +1,45 @@
+import type { CatalogueArea } from '../../../shared/events';
+import { countImages, getImage, listImageIds, listImages } from '../catalogue/images';
+import { getStatus } from '../catalogue/status';
+import { GraftError } from '../errors';
+import { importFolder } from '../importer/import-folder';
+import { resolveImportRoot } from '../importer/scan';
+import type { HandlerMap } from '../dispatch';
+
+type ImportMethod = 'project.status' | 'import.start' | 'images.count' | 'images.list' | 'images.ids' | 'images.get' | 'jobs.cancel';
+
+/** Where an import's changes show: new images, new classes from folder names, labels and conflicts. */
+const IMPORT_AREAS: CatalogueArea[] = ['images', 'classes', 'labels'];
+
+/** project.status, import.start, images.*, jobs.cancel. */
+export const importHandlers: Pick<HandlerMap<ImportMethod>, ImportMethod> = {
+  'project.status': (engine) => ({ ...getStatus(engine.db), path: engine.projectPath }),
+
+  /**
+   * Starts importing a folder as a job: progress arrives as `job.progress`, images
+   * appear batch by batch (`catalogue.changed`), and `job.finished` carries the
+   * ImportSummary. The folder is checked first, so a typo fails the call itself.
+   */
+  'import.start': async (engine, p) => {
+    const root = await resolveImportRoot(p.folder);
+    if (engine.jobs.isRunning('import')) {
+      throw new GraftError('busy', 'An import is already running. Wait for it to finish (or cancel it), then import this folder.');
+    }
+    const job = engine.jobs.start('import', (ctx) =>
+      importFolder(engine.db, root, {
+        signal: ctx.signal,
+        onProgress: (stage, done, total) => ctx.progress(stage, done, total),
+        onBatch: () => engine.emit('catalogue.changed', { areas: IMPORT_AREAS }),
+      }),
+    );
+    return { jobId: job.jobId };
+  },
+
+  'images.count': (engine, p) => ({ count: countImages(engine.db, p.filter) }),
+  'images.list': (engine, p) =>
+    listImages(engine.db, p.filter, { sort: p.sort, descending: p.descending, offset: p.offset, limit: p.limit }),
+  'images.ids': (engine, p) => ({ ids: listImageIds(engine.db, p.filter, p.sort, p.descending) }),
+  'images.get': (engine, p) => getImage(engine.db, p.id),
+
+  'jobs.cancel': (engine, p) => ({ cancelled: engine.jobs.cancel(p.jobId) }),
+};

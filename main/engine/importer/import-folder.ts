@@ -1,0 +1,241 @@
+/**
+ * Importing a folder of images into the catalogue.
+ *
+ * 1. Scan: every image-named file under the folder (see scan.ts).
+ * 2. Files whose path, size and modification time are already recorded are
+ *    unchanged and cost nothing; recorded files the scan did not find are marked
+ *    missing (never deleted: their labels and codes wait for them to come back).
+ * 3. The rest are read, hashed (sha256) and, when their bytes are new, decoded and
+ *    thumbnailed by sharp on libuv's thread pool, several at a time so that every
+ *    core is busy. Bytes already known (a duplicate) are not decoded twice.
+ * 4. Results are committed in path order, a batch per transaction, so a kill loses
+ *    at most the batch in flight, and "the first file" of a duplicate or a conflict
+ *    is always the same one whatever the timing.
+ *
+ * One bad file never stops an import: it is skipped with a reason. Cancelling stops
+ * taking new files, commits the finished ones and returns with `cancelled: true`;
+ * importing again carries on where it stopped.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import type { ImportSummary, SkippedReport } from '../../../shared/types';
+import type { Db } from '../catalogue/open';
+import { getStatus } from '../catalogue/status';
+import type { Thumbnailed } from './decode';
+import { describeDecodeFailure, ImageDecodeError, MAX_FILE_BYTES, thumbnailFromBytes } from './decode';
+import type { FileToRecord } from './record';
+import { CatalogueWriter, RecordError } from './record';
+import type { ScannedFile, ScanResult } from './scan';
+import { errnoText, scanFolder } from './scan';
+
+export type ImportStage = 'scan' | 'import';
+
+export interface ImportOptions {
+  signal?: AbortSignal;
+  /** Progress: during 'scan', files found so far (total = done); during 'import', files handled of all found. */
+  onProgress?: (stage: ImportStage, done: number, total: number) => void;
+  /** After each committed batch, so that views can show images as they land. */
+  onBatch?: () => void;
+  /** Files decoded at once (default: cores + 2, enough to keep every core busy while others read). */
+  concurrency?: number;
+  /** Most files per transaction (default 100); a batch is also committed after a second. */
+  batchSize?: number;
+}
+
+type Prepared = { kind: 'file'; file: FileToRecord } | { kind: 'skip'; skip: SkippedReport };
+
+/** How decoding a hash's first file went; `decoded` is dropped once the image is committed. */
+type DecodeOutcome = { ok: true; decoded?: Thumbnailed } | { ok: false; reason: string };
+const RECORDED: Promise<DecodeOutcome> = Promise.resolve({ ok: true });
+
+export async function importFolder(db: Db, folder: string, options: ImportOptions = {}): Promise<ImportSummary> {
+  const started = Date.now();
+  const { signal } = options;
+  const concurrency = Math.max(1, options.concurrency ?? (os.availableParallelism?.() ?? os.cpus().length) + 2);
+  const batchSize = Math.max(1, options.batchSize ?? 100);
+  const progress = options.onProgress ?? (() => {});
+
+  let scan: ScanResult;
+  try {
+    scan = await scanFolder(folder, { signal, onProgress: (n) => progress('scan', n, n) });
+  } catch (err) {
+    if (signal?.aborted && (err as Error).name === 'AbortError') return cancelledBeforeScan(db, started);
+    throw err;
+  }
+
+  const writer = new CatalogueWriter(db, started);
+  const recorded = writer.filesUnder(scan.root);
+  const toProcess: ScannedFile[] = [];
+  let unchanged = 0;
+  /** Whether anything but new files changed the catalogue (files gone or back, labels adopted). */
+  let touched = false;
+  db.transaction(() => {
+    for (const f of scan.files) {
+      const r = recorded.get(f.path);
+      if (r && r.size === f.size && r.mtime_ms === f.mtimeMs) {
+        unchanged++;
+        if (r.missing) {
+          writer.setMissing(r.id, false); // it came back
+          touched = true;
+        }
+        if (r.folder_class === null && f.folderClass !== null) touched = writer.adoptFolderClass(r, f.folderClass) || touched;
+      } else toProcess.push(f);
+    }
+    for (const r of recorded.values()) {
+      if (!r.missing && !scan.seen.has(r.path)) {
+        writer.setMissing(r.id, true);
+        touched = true;
+      }
+    }
+  })();
+
+  const total = scan.files.length;
+  progress('import', unchanged, total);
+
+  const skipped: SkippedReport[] = [...scan.skipped];
+  let added = 0;
+  let newImages = 0;
+  /**
+   * hash → its decoding, so identical files are decoded once. Files finish reading in
+   * any order, so the file that decodes may come *after* an identical one in path
+   * order, which then commits first: every waiter gets the thumbnail too, until the
+   * image is in the catalogue.
+   */
+  const claims = new Map<string, Promise<DecodeOutcome>>();
+
+  async function prepare(f: ScannedFile): Promise<Prepared> {
+    const skip = (reason: string): Prepared => ({ kind: 'skip', skip: { path: f.path, reason } });
+    let bytes: Buffer;
+    let mtimeMs: number;
+    let handle: fs.promises.FileHandle | undefined;
+    try {
+      // O_NONBLOCK: if the file was swapped for a named pipe since the scan, opening
+      // it must not wait forever for a writer.
+      handle = await fs.promises.open(f.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const st = await handle.stat();
+      if (!st.isFile()) return skip('not a regular file');
+      if (st.size > MAX_FILE_BYTES) return skip(`too large to import (${(st.size / 2 ** 30).toFixed(1)} GiB)`);
+      bytes = await handle.readFile();
+      mtimeMs = Math.trunc(st.mtimeMs);
+    } catch (err) {
+      return skip(`cannot read: ${errnoText(err)}`);
+    } finally {
+      await handle?.close().catch(() => {});
+    }
+    if (bytes.length === 0) return skip('empty file (0 bytes)');
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const file: FileToRecord = { path: f.path, folderClass: f.folderClass, size: bytes.length, mtimeMs, hash };
+    if (writer.hasImage(hash)) return { kind: 'file', file };
+    let decoding = claims.get(hash);
+    if (!decoding) {
+      decoding = thumbnailFromBytes(bytes).then(
+        (decoded) => ({ ok: true, decoded }),
+        (err) => ({ ok: false, reason: err instanceof ImageDecodeError ? err.reason : describeDecodeFailure(err) }),
+      );
+      claims.set(hash, decoding);
+    }
+    const outcome = await decoding;
+    if (!outcome.ok) return skip(outcome.reason);
+    return { kind: 'file', file: { ...file, decoded: outcome.decoded } };
+  }
+
+  // Prepared results wait here until every earlier one is ready, then commit in order.
+  const results: Array<Prepared | undefined> = new Array(toProcess.length);
+  let next = 0;
+  let prepared = 0;
+  let committed = 0;
+  let lastCommit = Date.now();
+  let fatal: unknown;
+
+  const commitReady = (force: boolean) => {
+    let end = committed;
+    while (end < results.length && results[end]) end++;
+    if (end === committed) return;
+    if (!force && end - committed < batchSize && Date.now() - lastCommit < 1000) return;
+    db.transaction(() => {
+      for (let i = committed; i < end; i++) {
+        const r = results[i]!;
+        if (r.kind === 'skip') {
+          skipped.push(r.skip);
+          continue;
+        }
+        try {
+          const outcome = writer.record(r.file);
+          // Recorded: later copies find the image in the catalogue; free the thumbnail.
+          if (r.file.decoded) claims.set(r.file.hash, RECORDED);
+          if (outcome === 'unchanged') unchanged++;
+          else {
+            added++;
+            if (outcome === 'added-new-image') newImages++;
+          }
+        } catch (err) {
+          if (!(err instanceof RecordError)) throw err;
+          skipped.push({ path: r.file.path, reason: err.message });
+        }
+      }
+    })();
+    for (let i = committed; i < end; i++) results[i] = undefined;
+    committed = end;
+    lastCommit = Date.now();
+    options.onBatch?.();
+  };
+
+  const worker = async () => {
+    while (!signal?.aborted && fatal === undefined) {
+      const i = next++;
+      if (i >= toProcess.length) return;
+      try {
+        results[i] = await prepare(toProcess[i]);
+        prepared++;
+        progress('import', unchanged + prepared, total);
+        commitReady(false);
+      } catch (err) {
+        // Only the catalogue itself failing (a full disk) ends the import.
+        fatal ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, toProcess.length)) }, worker));
+  if (fatal !== undefined) throw fatal;
+  commitReady(true);
+
+  const cancelled = Boolean(signal?.aborted) && committed < toProcess.length;
+  db.transaction(() => writer.removeOrphans())();
+  if (toProcess.length || touched) options.onBatch?.();
+
+  const status = getStatus(db);
+  skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return {
+    added,
+    unchanged,
+    missing: writer.missingUnder(scan.root),
+    duplicates: writer.duplicatesUnder(scan.root),
+    conflicts: writer.conflictsUnder(scan.root),
+    skipped,
+    classes: status.classes,
+    unlabelled: status.unlabelled,
+    files: scan.files.length + scan.unusableFiles,
+    newImages,
+    cancelled,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+function cancelledBeforeScan(db: Db, started: number): ImportSummary {
+  const status = getStatus(db);
+  return {
+    added: 0,
+    unchanged: 0,
+    missing: 0,
+    duplicates: [],
+    conflicts: [],
+    skipped: [],
+    classes: status.classes,
+    unlabelled: status.unlabelled,
+    files: 0,
+    newImages: 0,
+    cancelled: true,
+    seconds: (Date.now() - started) / 1000,
+  };
+}

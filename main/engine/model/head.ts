@@ -1,0 +1,396 @@
+/**
+ * The dense head that sits on frozen backbone codes: input standardisation, an
+ * optional hidden ReLU layer with dropout, a softmax output, and optionally several
+ * members trained in lockstep from different seeds whose probabilities are averaged.
+ *
+ * Written on TF.js core ops with an explicit training loop (rather than
+ * `tf.LayersModel.fit`) for reasons measured or needed here:
+ * - the wasm backend multiplies transposed matrices ~15× slower than plain ones, and
+ *   autodiff's matMul gradient uses transposed products; our `dense` op transposes
+ *   explicitly in its gradient, which makes an epoch several times faster;
+ * - early stopping must restore the best weights, with class weights and label
+ *   smoothing, reproducibly from one seed;
+ * - the loop yields to the event loop between batches and checks the cancel signal,
+ *   so the desktop UI stays responsive and cancel takes effect within a batch;
+ * - batches are row copies in JS out of the standardised training rows, not `tf.gather`:
+ *   the wasm gather kernel moves one element at a time and took over half of every step
+ *   (three members on the flowers' 2,048-d codes trained in 21 s, now 7 s, with
+ *   bit-identical weights).
+ */
+import type * as TF from '@tensorflow/tfjs';
+import type { HeadSettings } from '../../../shared/api/training';
+import { yieldToEventLoop } from '../event-loop';
+import { GraftError } from '../errors';
+import { argMax } from './metrics';
+import { deriveSeed, seededRandom, shuffleInPlace } from './rng';
+
+export type Tf = typeof TF;
+
+/** The head's settings (documented on the shared type every run stores). */
+export type HeadConfig = HeadSettings;
+
+/** Rows of features with their class indices. */
+export interface Examples {
+  x: Float32Array;
+  /** Class index per row. */
+  y: Int32Array;
+  rows: number;
+  dim: number;
+}
+
+/** Trained head parameters: plain arrays, serialisable (see weights.ts). */
+export interface HeadParams {
+  inputDim: number;
+  classCount: number;
+  /** Per-feature mean and standard deviation of the training rows, applied before layer 1. */
+  mean: Float32Array;
+  std: Float32Array;
+  members: MemberParams[];
+}
+
+export interface MemberParams {
+  layers: DenseParams[];
+}
+
+export interface DenseParams {
+  inDim: number;
+  outDim: number;
+  /** Row-major inDim × outDim. */
+  kernel: Float32Array;
+  bias: Float32Array;
+  /**
+   * Applied after this layer. A trained member ends in 'softmax'; the neighbour vote
+   * (vote.ts) has a softmax inside and ends 'linear'.
+   */
+  activation: 'relu' | 'softmax' | 'linear';
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+}
+
+export interface TrainHeadOptions {
+  config: HeadConfig;
+  seed: number;
+  classCount: number;
+  train: Examples;
+  /** Early stopping watches this; without it the head trains for maxEpochs. */
+  validation: Examples | null;
+  signal?: AbortSignal;
+  onEpoch?: (m: EpochMetrics) => void;
+}
+
+export interface TrainHeadResult {
+  params: HeadParams;
+  history: EpochMetrics[];
+  /** 1-based epoch whose weights were kept. */
+  bestEpoch: number;
+}
+
+export async function trainHead(tf: Tf, options: TrainHeadOptions): Promise<TrainHeadResult> {
+  const { config, seed, classCount: k, train, validation, signal } = options;
+  if (train.rows === 0) throw new GraftError('invalid_params', 'There are no training images. Label some images first.');
+  const dim = train.dim;
+  const { mean, std } = featureStats(train);
+  const dense = { first: denseOp(tf, false), inner: denseOp(tf, true) };
+  const random = seededRandom(deriveSeed(seed, 'head'));
+
+  // Standardised by the same tensor ops as at prediction, then read back once so batches
+  // are plain row copies (see the file comment).
+  const trainX = tf.tidy(() => standardise(tf, tf.tensor2d(train.x, [train.rows, dim]), mean, std));
+  const trainRows = trainX.dataSync() as Float32Array;
+  trainX.dispose();
+  const valX = validation && validation.rows
+    ? tf.tidy(() => standardise(tf, tf.tensor2d(validation.x, [validation.rows, dim]), mean, std))
+    : null;
+  const exampleWeights = classBalancedWeights(train.y, k, config.classWeights);
+
+  const members = Array.from({ length: config.members }, (_, m) =>
+    createMember(tf, dim, config.hidden, k, seededRandom(deriveSeed(seed, `member:${m}`))),
+  );
+  const optimizers = members.map(() => tf.train.adam(config.learningRate));
+  let best = { loss: Infinity, epoch: 0, weights: snapshot(tf, members) };
+  const history: EpochMetrics[] = [];
+  try {
+    const order = Array.from({ length: train.rows }, (_, i) => i);
+    let sinceBest = 0;
+    for (let epoch = 1; epoch <= config.maxEpochs; epoch++) {
+      let lossSum = 0;
+      let correct = 0;
+      for (let m = 0; m < members.length; m++) {
+        shuffleInPlace(order, random);
+        for (let start = 0; start < train.rows; start += config.batchSize) {
+          if (signal?.aborted) throw new GraftError('cancelled', 'Training was cancelled.');
+          const idx = order.slice(start, start + config.batchSize);
+          const dropoutSeed = Math.floor(random() * 2 ** 31);
+          const batchRows = new Float32Array(idx.length * dim);
+          idx.forEach((row, i) => batchRows.set(trainRows.subarray(row * dim, (row + 1) * dim), i * dim));
+          const step = tf.tidy(() => {
+            const xb = tf.tensor2d(batchRows, [idx.length, dim]);
+            const labels = tf.oneHot(tf.tensor1d(Array.from(idx, (i) => train.y[i]), 'int32'), k);
+            const weights = tf.tensor1d(Array.from(idx, (i) => exampleWeights[i]));
+            let probsOut: TF.Tensor | null = null;
+            const cost = optimizers[m].minimize(
+              () => {
+                const logits = forward(tf, dense, members[m], xb, config, dropoutSeed);
+                probsOut = tf.keep(tf.softmax(logits));
+                const data = tf.losses.softmaxCrossEntropy(labels, logits, weights, config.labelSmoothing, tf.Reduction.SUM_BY_NONZERO_WEIGHTS);
+                return tf.add(data, l2Penalty(tf, members[m], config.l2)) as TF.Scalar;
+              },
+              true,
+              members[m].variables,
+            )!;
+            const hits = tf.sum(tf.cast(tf.equal(tf.argMax(probsOut!, 1), tf.argMax(labels, 1)), 'float32'));
+            const out = tf.stack([tf.mul(cost, idx.length), hits]);
+            (probsOut as unknown as TF.Tensor).dispose();
+            return out;
+          });
+          const [l, h] = step.dataSync();
+          step.dispose();
+          lossSum += l;
+          correct += h;
+          // Let the event loop breathe: UI messages, cancel requests, progress events.
+          await yieldToEventLoop();
+        }
+      }
+      const seen = train.rows * members.length;
+      let valLoss = lossSum / seen;
+      let valAccuracy = correct / seen;
+      if (valX && validation) {
+        const probs = predictStandardised(tf, members, valX, validation.rows, k);
+        ({ loss: valLoss, accuracy: valAccuracy } = lossAndAccuracy(probs, validation.y, k));
+      }
+      const metrics: EpochMetrics = { epoch, loss: round5(lossSum / seen), accuracy: round5(correct / seen), valLoss: round5(valLoss), valAccuracy: round5(valAccuracy) };
+      history.push(metrics);
+      options.onEpoch?.(metrics);
+      if (valLoss < best.loss - 1e-5) {
+        disposeSnapshot(best.weights);
+        best = { loss: valLoss, epoch, weights: snapshot(tf, members) };
+        sinceBest = 0;
+      } else if (++sinceBest >= config.patience) {
+        break;
+      }
+    }
+    const params: HeadParams = { inputDim: dim, classCount: k, mean, std, members: toParams(best.weights, config.hidden) };
+    return { params, history, bestEpoch: best.epoch };
+  } finally {
+    disposeSnapshot(best.weights);
+    for (const m of members) m.variables.forEach((v) => v.dispose());
+    for (const o of optimizers) o.dispose();
+    valX?.dispose();
+  }
+}
+
+/** Class probabilities (n × k, row-major) for raw feature rows. Leaves no tensors behind. */
+export function predictHead(tf: Tf, params: HeadParams, x: Float32Array, rows: number): Float32Array {
+  const predictor = headPredictor(tf, params);
+  try {
+    return predictor.predict(x, rows);
+  } finally {
+    predictor.dispose();
+  }
+}
+
+export interface HeadPredictor {
+  predict(x: Float32Array, rows: number): Float32Array;
+  dispose(): void;
+}
+
+/**
+ * The head's weights as tensors once, for scoring many slices of rows: the neighbour vote's
+ * kernel holds every voter's codes (13 MB for the flowers), too big to upload per slice.
+ */
+export function headPredictor(tf: Tf, params: HeadParams): HeadPredictor {
+  const members = params.members.map((m) => ({
+    layers: m.layers.map((l) => ({ kernel: tf.tensor2d(l.kernel, [l.inDim, l.outDim]), bias: tf.tensor1d(l.bias), activation: l.activation })),
+    variables: [],
+  }));
+  return {
+    predict(x, rows) {
+      if (rows === 0) return new Float32Array(0);
+      if (x.length !== rows * params.inputDim) {
+        throw new GraftError('bad_model', `The model expects ${params.inputDim} features per image but got ${x.length / rows}.`);
+      }
+      const xs = tf.tidy(() => standardise(tf, tf.tensor2d(x, [rows, params.inputDim]), params.mean, params.std));
+      try {
+        return predictStandardised(tf, members, xs, rows, params.classCount);
+      } finally {
+        xs.dispose();
+      }
+    },
+    dispose() {
+      for (const m of members) for (const l of m.layers) tf.dispose([l.kernel, l.bias]);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+
+interface Layer {
+  kernel: TF.Tensor2D;
+  bias: TF.Tensor1D;
+  activation: DenseParams['activation'];
+}
+interface Member {
+  layers: Layer[];
+  variables: TF.Variable[];
+}
+export type DenseOp = (x: TF.Tensor2D, w: TF.Tensor2D) => TF.Tensor2D;
+
+/** x·w whose gradient uses explicit transposes (fast on wasm, see the file comment). */
+export function denseOp(tf: Tf, inputGradient: boolean): DenseOp {
+  // customGrad's typing only admits single-input functions; ours takes (x, w).
+  const f = (x: TF.Tensor, w: TF.Tensor, save: TF.GradSaveFunc) => {
+    save([x, w]);
+    return {
+      value: tf.matMul(x as TF.Tensor2D, w as TF.Tensor2D),
+      gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => {
+        const [sx, sw] = saved as TF.Tensor2D[];
+        // The first layer's input is data, not a variable: skip its (costly, unused) gradient.
+        const dx = inputGradient ? tf.matMul(dy as TF.Tensor2D, tf.transpose(sw)) : tf.zerosLike(sx);
+        return [dx, tf.matMul(tf.transpose(sx), dy as TF.Tensor2D)];
+      },
+    };
+  };
+  return tf.customGrad(f as unknown as Parameters<Tf['customGrad']>[0]) as unknown as DenseOp;
+}
+
+function createMember(tf: Tf, dim: number, hidden: number, k: number, random: () => number): Member {
+  const shapes = hidden > 0 ? [[dim, hidden], [hidden, k]] : [[dim, k]];
+  const layers: Layer[] = shapes.map(([i, o], n) => {
+    // Glorot uniform, from the seeded generator so the run is reproducible.
+    const limit = Math.sqrt(6 / (i + o));
+    const w = new Float32Array(i * o);
+    for (let j = 0; j < w.length; j++) w[j] = (random() * 2 - 1) * limit;
+    return {
+      // Inside tidy: tf.variable keeps its initial tensor alive otherwise.
+      kernel: tf.tidy(() => tf.variable(tf.tensor2d(w, [i, o]), true)) as TF.Variable<TF.Rank.R2>,
+      bias: tf.tidy(() => tf.variable(tf.zeros([o]), true)) as TF.Variable<TF.Rank.R1>,
+      activation: n === shapes.length - 1 ? 'softmax' : 'relu',
+    };
+  });
+  return { layers, variables: layers.flatMap((l) => [l.kernel as unknown as TF.Variable, l.bias as unknown as TF.Variable]) };
+}
+
+/** Logits of one member; dropout only when training (dropoutSeed given). */
+function forward(tf: Tf, dense: { first: DenseOp; inner: DenseOp }, member: Member, x: TF.Tensor2D, config: HeadConfig | null, dropoutSeed?: number): TF.Tensor2D {
+  let h: TF.Tensor2D = x;
+  if (config && dropoutSeed !== undefined && config.inputDropout > 0) h = tf.dropout(h, config.inputDropout, undefined, dropoutSeed) as TF.Tensor2D;
+  member.layers.forEach((layer, n) => {
+    h = tf.add((n === 0 ? dense.first : dense.inner)(h, layer.kernel), layer.bias) as TF.Tensor2D;
+    if (layer.activation === 'relu') {
+      h = tf.relu(h);
+      if (config && dropoutSeed !== undefined && config.dropout > 0) h = tf.dropout(h, config.dropout, undefined, dropoutSeed + n + 1) as TF.Tensor2D;
+    }
+  });
+  return h;
+}
+
+function predictStandardised(tf: Tf, members: Member[], x: TF.Tensor2D, rows: number, k: number): Float32Array {
+  const out = new Float32Array(rows * k);
+  const chunk = 2048;
+  for (let start = 0; start < rows; start += chunk) {
+    const size = Math.min(chunk, rows - start);
+    const probs = tf.tidy(() => {
+      const xb = tf.slice(x, [start, 0], [size, -1]);
+      const each = members.map((m) => forwardInference(tf, m, xb));
+      return tf.div(tf.addN(each), members.length);
+    });
+    out.set(probs.dataSync() as Float32Array, start * k);
+    probs.dispose();
+  }
+  return out;
+}
+
+/** Class probabilities of one member: every layer with its activation, the last included. */
+function forwardInference(tf: Tf, member: Member, x: TF.Tensor2D): TF.Tensor2D {
+  let h: TF.Tensor2D = x;
+  for (const layer of member.layers) {
+    h = tf.add(tf.matMul(h, layer.kernel), layer.bias) as TF.Tensor2D;
+    if (layer.activation === 'relu') h = tf.relu(h);
+    else if (layer.activation === 'softmax') h = tf.softmax(h);
+  }
+  return h;
+}
+
+function l2Penalty(tf: Tf, member: Member, l2: number): TF.Scalar {
+  if (!(l2 > 0)) return tf.scalar(0);
+  return tf.mul(l2, tf.addN(member.layers.map((l) => tf.sum(tf.square(l.kernel))))) as TF.Scalar;
+}
+
+function standardise(tf: Tf, x: TF.Tensor2D, mean: Float32Array, std: Float32Array): TF.Tensor2D {
+  return tf.div(tf.sub(x, tf.tensor1d(mean)), tf.tensor1d(std)) as TF.Tensor2D;
+}
+
+/** Per-feature mean and std over the training rows (std floored so dead features stay 0). */
+export function featureStats(data: Examples): { mean: Float32Array; std: Float32Array } {
+  const { x, rows, dim } = data;
+  const mean = new Float64Array(dim);
+  const sq = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) {
+    const o = r * dim;
+    for (let j = 0; j < dim; j++) {
+      const v = x[o + j];
+      mean[j] += v;
+      sq[j] += v * v;
+    }
+  }
+  const m = new Float32Array(dim);
+  const s = new Float32Array(dim);
+  for (let j = 0; j < dim; j++) {
+    m[j] = mean[j] / rows;
+    s[j] = Math.max(Math.sqrt(Math.max(sq[j] / rows - m[j] * m[j], 0)), 1e-3);
+  }
+  return { mean: m, std: s };
+}
+
+function classBalancedWeights(y: Int32Array, k: number, enabled: boolean): Float32Array {
+  const w = new Float32Array(y.length).fill(1);
+  if (!enabled) return w;
+  const counts = new Array<number>(k).fill(0);
+  for (const c of y) counts[c]++;
+  for (let i = 0; i < y.length; i++) w[i] = y.length / (k * counts[y[i]]);
+  return w;
+}
+
+export function lossAndAccuracy(probs: Float32Array, y: Int32Array, k: number): { loss: number; accuracy: number } {
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < y.length; i++) {
+    loss -= Math.log(Math.max(probs[i * k + y[i]], 1e-7));
+    if (argMax(probs, i * k, k) === y[i]) correct++;
+  }
+  return { loss: y.length ? loss / y.length : 0, accuracy: y.length ? correct / y.length : 0 };
+}
+
+interface Snapshot {
+  members: Array<Array<{ kernel: TF.Tensor2D; bias: TF.Tensor1D; activation: DenseParams['activation'] }>>;
+}
+
+function snapshot(tf: Tf, members: Member[]): Snapshot {
+  return { members: members.map((m) => m.layers.map((l) => ({ kernel: tf.clone(l.kernel), bias: tf.clone(l.bias), activation: l.activation }))) };
+}
+
+function disposeSnapshot(s: Snapshot): void {
+  for (const m of s.members) for (const l of m) {
+    l.kernel.dispose();
+    l.bias.dispose();
+  }
+}
+
+function toParams(s: Snapshot, _hidden: number): MemberParams[] {
+  return s.members.map((layers) => ({
+    layers: layers.map((l) => {
+      const [inDim, outDim] = l.kernel.shape;
+      return { inDim, outDim, kernel: l.kernel.dataSync() as Float32Array, bias: l.bias.dataSync() as Float32Array, activation: l.activation };
+    }),
+  }));
+}
+
+function round5(x: number): number {
+  return Math.round(x * 1e5) / 1e5;
+}

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import type { ExportResult } from '../../../../shared/api/export';
+import { call } from '../../../engine/dispatch';
+import { GraftError } from '../../../engine/errors';
+import { normaliseFormats } from '../../../engine/export/export-project';
+import type { Command } from '../command';
+import { runJob } from './train';
+
+const SPLITS = ['all', 'train', 'validation', 'test'] as const;
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'Export the model (TF.js, Teachable Machine format), its report, the dataset or the codes',
+  usage: [
+    'Usage: graft export <dir> --project FILE [--run ID] [--format tfjs|report|dataset|codes[,…]]',
+    '                    [--split all|train|validation|test] [--force] [--no-mistakes] [--json]',
+    '',
+    'Writes into <dir> (created; an existing non-empty folder needs --force). The folder is',
+    'staged beside <dir> and renamed into place at the end, so it is never half-written.',
+    '',
+    '  --format tfjs     model.json + weights.bin + metadata.json: a TF.js model in Teachable',
+    '                    Machine\'s image format (square RGB input of metadata.imageSize pixels,',
+    '                    320 with the default networks, in [-1, 1]; output probabilities)',
+    '  --format report   report.html: accuracy, per-class scores, confusion matrix, curves,',
+    '                    likely label mistakes; readable offline',
+    '  --format dataset  one folder per class with the labelled images, and manifest.csv',
+    '                    (path,label,split,hash)',
+    '  --format codes    codes.tfrecord (tf.train.Example), codes.npy + labels.npy, codes.csv',
+    '  (default: tfjs,report)',
+    '',
+    '  --run ID          export this run instead of the current model',
+    '  --split S         dataset/codes: only images of this split (default all)',
+    '  --backbone ID     codes without a trained model: this backbone\'s codes',
+    '  --force           replace the content of a non-empty <dir>',
+    '  --no-mistakes     leave the likely-mistakes section out of the report (faster)',
+    '',
+    '--json prints {"dir","files":[…],"bytes":N,"formats","runId","modelFormat","skipped":[…]}.',
+  ].join('\n'),
+  options: {
+    run: { type: 'string' },
+    format: { type: 'string', multiple: true },
+    split: { type: 'string' },
+    backbone: { type: 'string' },
+    force: { type: 'boolean' },
+    'no-mistakes': { type: 'boolean' },
+  },
+  async run(ctx) {
+    const v = ctx.values;
+    if (ctx.positionals.length !== 1) {
+      throw new GraftError('invalid_params', ctx.positionals.length ? `Name one folder to export into (got ${ctx.positionals.length}).` : 'Name the folder to export into: graft export out/flowers-model --project FILE');
+    }
+    const formatValues = (Array.isArray(v.format) ? v.format : typeof v.format === 'string' ? [v.format] : []).flatMap((f) => String(f).split(','));
+    const formats = formatValues.length ? normaliseFormats(formatValues) : undefined;
+    const split = typeof v.split === 'string' ? v.split : 'all';
+    if (!(SPLITS as readonly string[]).includes(split)) throw new GraftError('invalid_params', `--split must be one of ${SPLITS.join(', ')} (got "${split}").`);
+    const engine = ctx.engine({ mustExist: true });
+    const finished = await runJob(ctx, engine, () =>
+      call(engine, 'export.start', {
+        dir: path.resolve(ctx.positionals[0]),
+        runId: typeof v.run === 'string' ? v.run : undefined,
+        formats,
+        split,
+        force: Boolean(v.force),
+        backbones: typeof v.backbone === 'string' ? v.backbone.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+        mistakes: !v['no-mistakes'],
+      }),
+    );
+    if (finished.status === 'cancelled') throw new GraftError('cancelled', 'The export was cancelled; nothing was written.');
+    if (finished.status === 'failed') throw new GraftError(finished.error?.code ?? 'internal', finished.error?.message ?? 'The export failed.');
+    const result = finished.result as ExportResult;
+    const lines = [`Exported ${result.formats.join(', ')} to ${result.dir}: ${result.files.length} files, ${formatBytes(result.bytes)}.`];
+    if (result.modelFormat) lines.push(`Model: TF.js ${result.modelFormat} (model.json, weights.bin, metadata.json).`);
+    if (result.files.includes('report.html')) lines.push(`Report: ${path.join(result.dir, 'report.html')}`);
+    if (result.skipped.length) {
+      lines.push(`Left out ${result.skipped.length}:`);
+      for (const s of result.skipped.slice(0, 10)) lines.push(`  ${s.path}: ${s.reason}`);
+      if (result.skipped.length > 10) lines.push(`  … ${result.skipped.length - 10} more (use --json for all)`);
+    }
+    return { json: result, text: lines.join('\n') };
+  },
+};
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} kB`;
+  return `${(n / 1024 ** 2).toFixed(1)} MB`;
+}

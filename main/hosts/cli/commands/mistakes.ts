@@ -1,0 +1,36 @@
+import type { MistakesResult } from '../../../../shared/api/training';
+import { call } from '../../../engine/dispatch';
+import type { Command } from '../command';
+import { parseCount, pct } from './train';
+
+export const mistakesCommand: Command = {
+  name: 'mistakes',
+  summary: 'List images whose label is likely wrong, and near-duplicates across classes',
+  usage: [
+    'Usage: graft mistakes --project FILE [--limit N] [--json]',
+    '',
+    'Scores every labelled image with heads that never saw it (5-fold cross-validation on',
+    'the cached codes) and lists the images the model most confidently disagrees with, plus',
+    'differently labelled images with near-identical codes (and identical files under two',
+    'class folders).',
+    '',
+    '--json prints {"suspects":[{"path","label","predicted","confidence",…}],"nearDuplicates":[{"a","b","similarity",…}],…}.',
+  ].join('\n'),
+  options: { limit: { type: 'string' } },
+  async run(ctx) {
+    const engine = ctx.engine({ mustExist: true });
+    const limit = parseCount(ctx.values.limit, 'limit', 1, 10_000) ?? 50;
+    const result = await call(engine, 'mistakes.get', { limit });
+    return { json: result, text: mistakesText(result) };
+  },
+};
+
+function mistakesText(r: MistakesResult): string {
+  const lines = [`Likely label mistakes (out-of-fold accuracy ${pct(r.outOfFoldAccuracy)}):`];
+  if (!r.suspects.length) lines.push('  none found');
+  for (const s of r.suspects) lines.push(`  ${s.path}  labelled ${s.label}, looks like ${s.predicted} (${pct(s.confidence)})`);
+  lines.push('', 'Near-duplicates with different labels:');
+  if (!r.nearDuplicates.length) lines.push('  none found');
+  for (const d of r.nearDuplicates) lines.push(`  ${d.a} (${d.aLabel})  ≈  ${d.b} (${d.bLabel})  similarity ${d.similarity.toFixed(3)}`);
+  return lines.join('\n');
+}

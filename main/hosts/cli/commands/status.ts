@@ -1,0 +1,26 @@
+import { call } from '../../../engine/dispatch';
+import type { Command } from '../command';
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'Show what the project holds: images, classes, conflicts, missing files',
+  usage: [
+    'Usage: graft status --project FILE [--json]',
+    '',
+    'Counts images (identical files count once) per class, unlabelled images, unresolved',
+    'label conflicts and images whose files are all missing from disk.',
+    '--json prints {"images":N,"classes":{name:N},"unlabelled":N,"conflicts":N,"missing":N,"path":FILE}.',
+  ].join('\n'),
+  async run(ctx) {
+    const engine = ctx.engine({ mustExist: true });
+    const s = await call(engine, 'project.status', {});
+    const json = { images: s.images, classes: s.classes, unlabelled: s.unlabelled, conflicts: s.conflicts, missing: s.missing, path: s.path };
+    const width = Math.max(10, ...Object.keys(s.classes).map((c) => c.length));
+    const lines = [`${s.path}: ${s.images.toLocaleString('en-US')} image${s.images === 1 ? '' : 's'}`];
+    for (const [name, count] of Object.entries(s.classes)) lines.push(`  ${name.padEnd(width)} ${String(count).padStart(7)}`);
+    lines.push(`  ${'unlabelled'.padEnd(width)} ${String(s.unlabelled).padStart(7)}`);
+    if (s.conflicts) lines.push(`${s.conflicts} label conflict${s.conflicts === 1 ? '' : 's'} to settle (the same image under different classes)`);
+    if (s.missing) lines.push(`${s.missing} image${s.missing === 1 ? '' : 's'} missing from disk (labels kept; restore the files or re-import)`);
+    return { json, text: lines.join('\n') };
+  },
+};
