@@ -22,7 +22,7 @@ import { IPC } from '../../shared/bridge';
 import type { GraftBridge, MenuCommand } from '../../shared/bridge';
 import { repoRoot, tempDir } from '../helpers/paths';
 
-const preloadFile = path.join(repoRoot, 'dist', 'main', 'electron', 'preload.js');
+const preloadFile = path.join(repoRoot, 'dist', 'main', 'hosts', 'electron', 'preload.js');
 
 /** Runs the compiled preload the way Electron's sandbox does: only 'electron' can be required. */
 function loadPreload(options: { pathForFile?: (file: unknown) => string } = {}) {
