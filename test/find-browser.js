@@ -101,9 +101,12 @@ async function unpackPackaged(dir) {
   await pipeline(fs.createReadStream(path.join(bin, 'chromium.br')), zlib.createBrotliDecompress(), fs.createWriteStream(path.join(staging, 'chromium'), { mode: 0o755 }));
   const tar = require(require.resolve('tar-fs', { paths: [dir] }));
   await pipeline(fs.createReadStream(path.join(bin, 'fonts.tar.br')), zlib.createBrotliDecompress(), tar.extract(staging));
-  // The archive's own fonts.conf (unpacked beside it) points at AWS Lambda's folders. Ours keeps the system's
-  // fonts (so pages look as they do in a system browser) and adds the packaged ones as a
-  // fallback for machines that have none.
+  const arimo = writeArimo(path.join(staging, 'fonts', 'Arimo'));
+  // The archive's own fonts.conf (unpacked beside it) points at AWS Lambda's folders. Ours keeps
+  // the system's fonts, so pages look as they do in a system browser. Debian's Chromium brings
+  // Liberation Sans, which the studio's font list names; where it is missing, Arimo (the same
+  // design and metrics) stands in, so text takes the same room and layout checks see the same
+  // lines with either browser. The packaged Open Sans is a last fallback for machines with no fonts.
   fs.writeFileSync(
     path.join(staging, 'fonts.conf'),
     [
@@ -113,6 +116,7 @@ async function unpackPackaged(dir) {
       '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>',
       `  <dir>${path.join(target, 'fonts')}</dir>`,
       `  <cachedir>${path.join(target, 'fonts-cache')}</cachedir>`,
+      ...(arimo ? ['  <alias binding="same"><family>Liberation Sans</family><accept><family>Arimo</family></accept></alias>'] : []),
       '</fontconfig>',
       '',
     ].join('\n'),
@@ -125,6 +129,68 @@ async function unpackPackaged(dir) {
     if (!fs.existsSync(binary)) throw err;
   }
   return { binary, fontsConfig: path.join(target, 'fonts.conf') };
+}
+
+/**
+ * Arimo's Latin faces (from the devDependency @fontsource/arimo, which ships them as WOFF) as
+ * TrueType files fontconfig can read. Returns false where the package is missing.
+ */
+function writeArimo(folder) {
+  let files;
+  try {
+    files = path.join(path.dirname(require.resolve('@fontsource/arimo/package.json', { paths: [root] })), 'files');
+  } catch {
+    return false;
+  }
+  fs.mkdirSync(folder, { recursive: true });
+  for (const subset of ['latin', 'latin-ext']) {
+    for (const face of ['400-normal', '400-italic', '700-normal', '700-italic']) {
+      const name = `arimo-${subset}-${face}`;
+      fs.writeFileSync(path.join(folder, `${name}.ttf`), woffToSfnt(fs.readFileSync(path.join(files, `${name}.woff`))));
+    }
+  }
+  return true;
+}
+
+/**
+ * WOFF 1.0 → the TrueType/OpenType file it wraps (W3C WOFF 1.0, section 5): the same tables,
+ * each inflated when its stored length is below its original length, behind a plain sfnt header.
+ */
+function woffToSfnt(woff) {
+  if (woff.toString('latin1', 0, 4) !== 'wOFF') throw new Error('not a WOFF 1.0 file');
+  const flavor = woff.readUInt32BE(4);
+  const numTables = woff.readUInt16BE(12);
+  const tables = [];
+  for (let i = 0; i < numTables; i++) {
+    const at = 44 + i * 20;
+    const offset = woff.readUInt32BE(at + 4);
+    const compLength = woff.readUInt32BE(at + 8);
+    const origLength = woff.readUInt32BE(at + 12);
+    const stored = woff.subarray(offset, offset + compLength);
+    tables.push({ tag: woff.subarray(at, at + 4), checksum: woff.readUInt32BE(at + 16), data: compLength < origLength ? zlib.inflateSync(stored) : stored });
+  }
+  const entrySelector = Math.floor(Math.log2(numTables));
+  const searchRange = 2 ** entrySelector * 16;
+  const header = Buffer.alloc(12 + numTables * 16);
+  header.writeUInt32BE(flavor, 0);
+  header.writeUInt16BE(numTables, 4);
+  header.writeUInt16BE(searchRange, 6);
+  header.writeUInt16BE(entrySelector, 8);
+  header.writeUInt16BE(numTables * 16 - searchRange, 10);
+  const parts = [header];
+  let offset = header.length;
+  tables.forEach((t, i) => {
+    const at = 12 + i * 16;
+    t.tag.copy(header, at);
+    header.writeUInt32BE(t.checksum, at + 4);
+    header.writeUInt32BE(offset, at + 8);
+    header.writeUInt32BE(t.data.length, at + 12);
+    const padded = Buffer.alloc((t.data.length + 3) & ~3);
+    t.data.copy(padded);
+    parts.push(padded);
+    offset += padded.length;
+  });
+  return Buffer.concat(parts);
 }
 
 /**
