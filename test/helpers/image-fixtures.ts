@@ -176,3 +176,34 @@ export async function meanColour(image: Buffer, region?: { left: number; top: nu
   const n = data.length / info.channels;
   return sums.map((v) => Math.round(v / n)) as [number, number, number];
 }
+
+/** A 1,080-byte BMP whose RLE8 pixel data is just "end of bitmap" while its header declares width × height. */
+export function rle8BmpBomb(width = 14_000, height = 14_000): Buffer {
+  const palette = 256 * 4;
+  const data = Buffer.from([0x00, 0x01]);
+  const offset = 14 + 40 + palette;
+  const b = Buffer.alloc(offset + data.length);
+  b.write('BM', 0, 'latin1');
+  b.writeUInt32LE(b.length, 2);
+  b.writeUInt32LE(offset, 10);
+  b.writeUInt32LE(40, 14);
+  b.writeInt32LE(width, 18);
+  b.writeInt32LE(height, 22);
+  b.writeUInt16LE(1, 26);
+  b.writeUInt16LE(8, 28);
+  b.writeUInt32LE(1, 30); // BI_RLE8
+  b.writeUInt32LE(data.length, 34);
+  b.writeUInt32LE(256, 46);
+  data.copy(b, offset);
+  return b;
+}
+
+/** A real JPEG whose frame header was patched to declare width × height (its data is for a small image). */
+export async function jpegDeclaring(width = 14_000, height = 14_000): Promise<Buffer> {
+  const bytes = await jpeg(320, 240);
+  const sof = bytes.indexOf(Buffer.from([0xff, 0xc0]));
+  if (sof < 0) throw new Error('no baseline frame header');
+  bytes.writeUInt16BE(height, sof + 5);
+  bytes.writeUInt16BE(width, sof + 7);
+  return bytes;
+}

@@ -13,9 +13,10 @@ import { tempDir } from '../helpers/paths';
 /**
  * Things that make naive importers hang, recurse forever or run out of memory:
  * a symlink back to a parent folder, a link to itself, a named pipe called `.jpg`
- * (reading it would wait forever), a dangling link, files that cannot be read, and
- * a ~110 kB PNG that declares 30,000×30,000 pixels. Each is reported and skipped;
- * the real images around them import.
+ * (reading it would wait forever), a dangling link, files that cannot be read, a
+ * ~110 kB PNG that declares 30,000×30,000 pixels, a 1 KB RLE8 BMP and a small JPEG whose
+ * headers declare 14,000×14,000 (decoded, each would be 600 MB of blank pixels). Each is
+ * reported and skipped; the real images around them import.
  */
 describe('importing a hostile folder', () => {
   const tmp = tempDir('graft-import-hostile-');
@@ -34,6 +35,8 @@ describe('importing a hostile folder', () => {
     fs.writeFileSync(at('cats', 'deeper', 'kitten.png'), await fx.pngWithAlpha(30, 30));
     fs.writeFileSync(at('dogs', 'beagle.jpg'), await fx.jpeg(70, 50));
     fs.writeFileSync(at('dogs', 'bomb.png'), await fx.pngBomb());
+    fs.writeFileSync(at('dogs', 'bomb.bmp'), fx.rle8BmpBomb());
+    fs.writeFileSync(at('cats', 'patched.jpg'), await fx.jpegDeclaring());
     // Loops: a folder link back to an ancestor, and a file link to itself.
     fs.symlinkSync('..', at('cats', 'deeper', 'back-up'));
     fs.symlinkSync('self.jpg', at('dogs', 'self.jpg'));
@@ -75,14 +78,16 @@ describe('importing a hostile folder', () => {
     assert.match(reasons.get(path.join('dogs', 'pipe.jpg')) ?? '', /not a regular file \(a named pipe\)/);
     assert.match(reasons.get(path.join('dogs', 'dangling.jpg')) ?? '', /broken symbolic link/);
     assert.match(reasons.get(path.join('dogs', 'bomb.png')) ?? '', /30000×30000 pixels .* over the 200-megapixel limit/);
+    assert.match(reasons.get(path.join('dogs', 'bomb.bmp')) ?? '', /declares 14000×14000 pixels in 1,080 bytes, far more than its data can hold/);
+    assert.match(reasons.get(path.join('cats', 'patched.jpg')) ?? '', /declares 14000×14000 pixels in [\d,]+ bytes, far more than its data can hold/);
     if (hasProcMem) assert.match(reasons.get(path.join('dogs', 'io-error.jpg')) ?? '', /cannot read: input\/output error/);
     if (!isRoot) assert.match(reasons.get(path.join('dogs', 'private.jpg')) ?? '', /cannot read: permission denied/);
-    const expected = 5 + (hasProcMem ? 1 : 0) + (isRoot ? 0 : 1);
+    const expected = 7 + (hasProcMem ? 1 : 0) + (isRoot ? 0 : 1);
     assert.equal(summary.skipped.length, expected, JSON.stringify(summary.skipped, null, 1));
   });
 
-  it('never decodes the bomb', () => {
-    // 900 megapixels would take gigabytes; the header check refuses it first.
+  it('never decodes the bombs', () => {
+    // 900 megapixels would take gigabytes; the header checks refuse them first.
     assert.ok(peakRssGrowth < 300 * 2 ** 20, `memory grew by ${(peakRssGrowth / 2 ** 20).toFixed(0)} MiB`);
   });
 

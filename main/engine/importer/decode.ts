@@ -69,10 +69,13 @@ export async function openImage(bytes: Buffer): Promise<{ image: sharp.Sharp; fa
   const height = meta.height ?? 0;
   if (!width || !height) throw new ImageDecodeError('damaged image: its header declares no size');
   checkPixelCount(width, height);
+  checkDataHoldsPixels(format, width, height, bytes.length);
   if (format === 'heic' && meta.compression === 'hevc') throw new ImageDecodeError(HEIC_REASON);
 
   const image = sharp(bytes, {
-    failOn: 'error',
+    // libvips' warnings are about damaged data ("premature end of JPEG file", "corrupt
+    // JPEG data"): such a file would come in grey or half-blank, so it is reported instead.
+    failOn: 'warning',
     limitInputPixels: MAX_PIXELS,
     autoOrient: true,
     // sRGB → sRGB through lcms changes nothing and dominates decode time.
@@ -87,6 +90,7 @@ function openBmp(bytes: Buffer): { image: sharp.Sharp; facts: ImageFacts } {
   if (!header) throw new ImageDecodeError('not a BMP Graft can read (unknown header); convert it to PNG');
   if (header.width <= 0 || header.height <= 0) throw new ImageDecodeError('damaged image: its header declares no size');
   checkPixelCount(header.width, header.height);
+  checkDataHoldsPixels('bmp', header.width, header.height, bytes.length);
   if (header.compression === 0 && header.bitsPerPixel > 0) {
     const stride = Math.ceil((header.width * header.bitsPerPixel) / 32) * 4;
     if (header.pixelOffset + stride * header.height > bytes.length) throw new ImageDecodeError(TRUNCATED_REASON);
@@ -174,6 +178,26 @@ function checkPixelCount(width: number, height: number): void {
         `(a decompression bomb, or a huge scan: scale it down to import it)`,
     );
   }
+}
+
+/**
+ * The most pixels per byte of file that each format can plausibly hold. Compression has
+ * limits: a JPEG spends bits on every 8×8 block, deflate (PNG) expands a byte at most
+ * ~1,000-fold and a 1-bit image packs 8 pixels a byte; RLE in BMP can declare any size
+ * in a few bytes, which is exactly the decompression bomb (a 1 KB file declaring
+ * 14,000×14,000 decodes to 600 MB of blank pixels). Small images are never refused.
+ */
+const MAX_PIXELS_PER_BYTE: Partial<Record<ImageFormat, number>> = { jpeg: 1_000, bmp: 1_000, png: 10_000, gif: 10_000, webp: 10_000, tiff: 10_000, avif: 10_000 };
+const BOMB_CHECK_ABOVE_PIXELS = 4_000_000;
+
+function checkDataHoldsPixels(format: ImageFormat, width: number, height: number, bytes: number): void {
+  const limit = MAX_PIXELS_PER_BYTE[format];
+  const pixels = width * height;
+  if (!limit || pixels <= BOMB_CHECK_ABOVE_PIXELS || pixels / Math.max(1, bytes) <= limit) return;
+  throw new ImageDecodeError(
+    `declares ${width}×${height} pixels in ${bytes.toLocaleString('en-US')} bytes, far more than its data can hold ` +
+      `(a decompression bomb, or a damaged header)`,
+  );
 }
 
 /** A person's reason for a libvips failure message. */
