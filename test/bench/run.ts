@@ -21,6 +21,7 @@ const GROUPS: Group[] = [
   { name: 'labels', load: () => require('./labels') },
   { name: 'training', load: () => require('./training') },
   { name: 'insights', load: () => require('./insights') },
+  { name: 'responsiveness', load: () => require('./responsiveness') },
 ];
 
 async function main(argv: string[]): Promise<number> {
