@@ -45,6 +45,8 @@ export type ErrorCode =
   | 'no_project'
   | 'not_found'
   | 'conflict'
+  /** A folder to write into holds files, and replacing them was not asked for. */
+  | 'not_empty'
   | 'busy'
   | 'cancelled'
   | 'io'

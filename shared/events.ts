@@ -2,17 +2,9 @@
  * Events the engine pushes to the renderer, whatever the transport.
  * Name → payload; the preload bridge and the web transport derive their types from this.
  */
-import type { JobKind, JobProgress } from './types';
-import type { ApiErrorPayload, JobStatus } from './contract';
+import type { JobFinished, JobProgress } from './jobs';
 
-export interface JobFinished {
-  jobId: string;
-  kind: JobKind;
-  status: JobStatus;
-  /** The job's result (its method's documented result type) when finished. */
-  result?: unknown;
-  error?: ApiErrorPayload;
-}
+export type { JobFinished };
 
 export type CatalogueArea = 'images' | 'classes' | 'labels' | 'codes' | 'runs' | 'project';
 

@@ -84,22 +84,8 @@ export interface ProjectStatus {
   missing: number;
 }
 
-/** Progress of a long job, as shown in a progress bar. */
-export interface JobProgress {
-  jobId: string;
-  kind: JobKind;
-  /** e.g. 'scan', 'decode', 'codes', 'head', 'fine-tune', 'write'. */
-  stage: string;
-  done: number;
-  total: number;
-  /** Items per second over the recent window. */
-  rate: number;
-  /** Seconds left, or null while unknown. */
-  etaSeconds: number | null;
-  message?: string;
-}
-
-export type JobKind = 'import' | 'codes' | 'train' | 'export' | 'predict' | 'mistakes';
+/** Jobs are typed in jobs.ts; re-exported here, where the other domain types live. */
+export type { JobKind, JobProgress } from './jobs';
 
 export interface LabelChangeResult {
   /** Images whose label actually changed. */

@@ -11,6 +11,14 @@ export class GraftError extends Error {
   }
 }
 
+/**
+ * What long computations check between steps to stop early: an AbortSignal on the main
+ * thread, or a flag shared with the main thread inside a worker (workers/cancel-token.ts).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+}
+
 /** Turns anything thrown into the envelope's error, hiding internals from the user. */
 export function toErrorPayload(err: unknown): ApiErrorPayload {
   if (err instanceof GraftError) return { code: err.code, message: err.message };

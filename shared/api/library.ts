@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { method, returns } from '../contract';
+import type { RunningJob } from '../jobs';
 import type { ClassInfo, ImageInfo, LabelChangeResult, ProjectStatus, UndoResult } from '../types';
 
 const id = z.number().int().nonnegative();
@@ -80,5 +81,15 @@ export const libraryMethods = {
   'labels.undo': method(z.object({}), returns<UndoResult>()),
   'labels.redo': method(z.object({}), returns<UndoResult>()),
 
+  /**
+   * The images behind paths on disk: a file's image, or every image with a file under a
+   * folder. Paths are absolute; a path the catalogue does not know is listed in `unknown`.
+   */
+  'images.resolve': method(
+    z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }),
+    returns<{ imageIds: number[]; unknown: string[] }>(),
+  ),
+
+  'jobs.list': method(z.object({}), returns<RunningJob[]>()),
   'jobs.cancel': method(z.object({ jobId: z.string().min(1).max(100) }), returns<{ cancelled: boolean }>()),
 };

@@ -232,15 +232,31 @@ export const trainingMethods = {
   'runs.get': method(z.object({ id: runId }), returns<RunDetail>()),
   'runs.delete': method(z.object({ id: runId }), returns<{ deleted: boolean }>()),
   'runs.setCurrent': method(z.object({ id: runId }), returns<RunSummary>()),
-  /** Likely label mistakes from out-of-fold predictions on cached codes. */
-  'mistakes.get': method(
+  /**
+   * Likely label mistakes from out-of-fold predictions on cached codes: a job (k-fold heads:
+   * seconds on a small project, minutes on 10,000 images); the MistakesResult comes with
+   * `job.finished`.
+   */
+  'mistakes.start': method(
     z.object({ limit: z.number().int().min(1).max(10_000).default(50), backbones: z.array(backboneId).min(1).max(4).optional() }),
-    returns<MistakesResult>(),
+    returns<{ jobId: string }>(),
   ),
-  /** Files or folders (searched recursively for images) → top-k with the current model. */
-  'predict.files': method(
-    z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000), top: topK, runId: runId.optional() }),
-    returns<PredictResult>(),
+  /**
+   * Files or folders (searched recursively for images) → top-k: a job with progress and
+   * cancel; the PredictResult comes with `job.finished`. With `modelDir`, an exported model
+   * folder predicts instead of the project's (no project needed). With `strict`, the first
+   * unreadable file fails the job with its reason (the CLI's contract); otherwise each
+   * unreadable file is reported in its item.
+   */
+  'predict.start': method(
+    z.object({
+      paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000),
+      top: topK,
+      runId: runId.optional(),
+      modelDir: z.string().min(1).max(4096).optional(),
+      strict: z.boolean().default(false),
+    }).refine((p) => !(p.modelDir && p.runId), 'Give either a run of the project or an exported model folder, not both'),
+    returns<{ jobId: string }>(),
   ),
   /** One image from the drop pane: a path, or its bytes as base64 (at most ~50 MB). */
   'predict.image': method(

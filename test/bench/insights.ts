@@ -9,12 +9,12 @@
  * import or extraction.
  */
 import path from 'node:path';
-import type { JobFinished } from '../../shared/events';
 import { Engine } from '../../main/engine/engine';
 import { call } from '../../main/engine/dispatch';
-import { writeCodes, type CodeRow } from '../../main/engine/codes/store';
+import { writeCodes, type CodeRow } from '../../main/engine/catalogue/codes';
 import { DEFAULT_TRAIN_BACKBONES } from '../../main/engine/training/defaults';
 import { flowersMiniDir, modelsDir, tempDir } from '../helpers/paths';
+import { resultOf, runToEnd } from '../helpers/jobs';
 import { makeSyntheticProject } from '../e2e/synthetic-project';
 import type { Figures } from './run';
 
@@ -29,10 +29,7 @@ export async function run(): Promise<Figures> {
     const engine = new Engine(projectFile, { modelsDir });
     try {
       writeSyntheticCodes(engine);
-      const finished = new Promise<JobFinished>((resolve) => engine.on('job.finished', resolve));
-      await call(engine, 'train.start', { members: 1, epochs: 10 });
-      const result = await finished;
-      if (result.status !== 'finished') throw new Error(`training failed: ${result.error?.message}`);
+      resultOf(await runToEnd(engine, 'train', () => call(engine, 'train.start', { members: 1, epochs: 10 })));
 
       const predictionsStall = stallProbe();
       const predictionsCold = await timed(() => call(engine, 'insights.predictions', {}));

@@ -11,7 +11,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { JobFinished } from '../../shared/events';
 import type { TrainResult } from '../../shared/api/training';
 import { Engine } from '../../main/engine/engine';
 import { call } from '../../main/engine/dispatch';
@@ -19,6 +18,7 @@ import { importFolder } from '../../main/engine/importer';
 import { getTf } from '../../main/engine/tf/runtime';
 import { loadPredictor } from '../../main/engine/training/predict';
 import { flowersDir, modelsDir, tempDir } from '../helpers/paths';
+import { resultOf, runToEnd } from '../helpers/jobs';
 import type { Figures } from './run';
 
 export async function run(): Promise<Figures> {
@@ -48,7 +48,7 @@ export async function run(): Promise<Figures> {
 
     const { tf } = await getTf();
     const image = firstImage(photos);
-    const predictor = await loadPredictor(engine.db, { modelsDir });
+    const predictor = await loadPredictor(engine.db, { modelsDir, projectPath: engine.projectPath!, pool: engine.compute });
     const tensors = tf.memory().numTensors;
     await predictor.probabilities([image]); // warm-up
     const times: number[] = [];
@@ -83,25 +83,15 @@ export async function run(): Promise<Figures> {
 }
 
 async function train(engine: Engine, options: { seed?: number } = {}): Promise<{ result: TrainResult; epochs: number }> {
-  const finished = new Promise<JobFinished>((resolve) => {
-    const off = engine.on('job.finished', (f) => {
-      if (f.kind === 'train') {
-        off();
-        resolve(f);
-      }
-    });
-  });
   let epochs = 0;
   const offEpoch = engine.on('training.epoch', () => epochs++);
   const offProgress = engine.on('job.progress', (p) => {
     if (p.stage === 'codes' && p.done === p.total && p.total > 0) log(`codes: ${p.total} done (${p.message ?? ''})`);
   });
-  await call(engine, 'train.start', options);
-  const f = await finished;
+  const f = await runToEnd(engine, 'train', () => call(engine, 'train.start', options));
   offEpoch();
   offProgress();
-  if (f.status !== 'finished') throw new Error(`training ${f.status}: ${f.error?.message ?? ''}`);
-  return { result: f.result as TrainResult, epochs };
+  return { result: resultOf(f), epochs };
 }
 
 function firstImage(dir: string): string {

@@ -15,6 +15,7 @@ import type { Page } from 'playwright-core';
 import type { RunDetail } from '../../shared/api/training';
 import { call } from '../../main/engine/dispatch';
 import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
+import { resultOf, runToEnd } from '../helpers/jobs';
 import { launchBrowser, type LaunchedBrowser } from './browser';
 import { startStudio, type Studio } from './studio';
 import { waitFor } from './catalogue-checks';
@@ -328,7 +329,7 @@ describe('train, predict and export (Chromium, web transport)', () => {
     assert.equal(csv.length, 3);
     assert.ok(csv[1].startsWith(`${byConfidence[0].name},`));
 
-    // A folder path typed in the browser is read by the engine (predict.files).
+    // A folder path typed in the browser is read by the engine (a predict job).
     const daisyDir = path.join(flowersMiniDir, 'daisy');
     await page.getByTestId('predict-folder-input').fill(daisyDir);
     await page.getByTestId('predict-folder-start').click();
@@ -338,8 +339,8 @@ describe('train, predict and export (Chromium, web transport)', () => {
       .evaluateAll((els) => els.map((e) => ({ name: e.getAttribute('data-name')!, label: e.querySelectorAll('td')[1]?.textContent?.trim() })));
     const daisies = folderRows.filter((r) => r.name.startsWith(daisyDir));
     assert.equal(daisies.length, fs.readdirSync(daisyDir).length, 'one row per image in the folder');
-    const expected = await call(studio.engine, 'predict.files', { paths: [daisyDir], top: 5 });
-    for (const p of expected.predictions) assert.equal(daisies.find((r) => r.name === p.path)?.label, p.top[0].label, `${p.path}: same top label as predict.files`);
+    const expected = resultOf(await runToEnd(studio.engine, 'predict', () => call(studio.engine, 'predict.start', { paths: [daisyDir], top: 5 })));
+    for (const p of expected.predictions) assert.equal(daisies.find((r) => r.name === p.path)?.label, p.top[0].label, `${p.path}: same top label as the predict job`);
     await snap(page, '18-predict-table');
   });
 

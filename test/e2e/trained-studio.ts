@@ -4,11 +4,11 @@
  * the tests of the model-aware library and the embedding map.
  */
 import path from 'node:path';
-import type { JobFinished } from '../../shared/events';
 import { Engine } from '../../main/engine/engine';
 import { call } from '../../main/engine/dispatch';
 import { importFolder } from '../../main/engine/importer';
 import { flowersMiniDir, modelsDir } from '../helpers/paths';
+import { resultOf, runToEnd } from '../helpers/jobs';
 import { startStudio, type Studio } from './studio';
 
 export async function startTrainedStudio(dir: string): Promise<Studio> {
@@ -16,10 +16,7 @@ export async function startTrainedStudio(dir: string): Promise<Studio> {
   const setup = new Engine(projectFile, { modelsDir });
   try {
     await importFolder(setup.db, flowersMiniDir);
-    const finished = new Promise<JobFinished>((resolve) => setup.on('job.finished', resolve));
-    await call(setup, 'train.start', { members: 1, epochs: 15 });
-    const result = await finished;
-    if (result.status !== 'finished') throw new Error(`Training for the test project failed: ${result.error?.message}`);
+    resultOf(await runToEnd(setup, 'train', () => call(setup, 'train.start', { members: 1, epochs: 15 })));
   } finally {
     await setup.close();
   }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { openProject } from '../../main/engine/catalogue/open';
 import { ensureCodes, type CodesProgress } from '../../main/engine/codes/extract';
-import { countCodes, readCodes } from '../../main/engine/codes/store';
+import { countCodes, readCodes } from '../../main/engine/catalogue/codes';
 import { loadBackbone } from '../../main/engine/tf/backbone';
 import { addFilesToCatalogue, listImageFiles } from '../helpers/catalogue-fixtures';
 import { flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';

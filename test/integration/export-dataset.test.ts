@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExportResult } from '../../shared/api/export';
-import type { JobFinished } from '../../shared/events';
 import { Engine } from '../../main/engine/engine';
 import { call } from '../../main/engine/dispatch';
 import { openProject } from '../../main/engine/catalogue/open';
@@ -19,6 +18,7 @@ import { parseCsv } from '../../main/engine/export/csv';
 import { exportProject } from '../../main/engine/export/export-project';
 import { importFolder } from '../../main/engine/importer';
 import { flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
+import { resultOf, runToEnd } from '../helpers/jobs';
 import { parseExample, readRecords } from '../helpers/tfrecord-reader';
 
 const tmp = tempDir('graft-export-dataset-');
@@ -107,7 +107,7 @@ describe('dataset export', () => {
     const original = fs.readFileSync(victim);
     fs.writeFileSync(victim, Buffer.concat([original, Buffer.from('changed')]));
     try {
-      const r = await exportProject(engine.db, { dir: path.join(tmp.dir, 'dataset-changed'), formats: ['dataset'], projectPath: projectFile });
+      const r = await exportProject(engine.db, { dir: path.join(tmp.dir, 'dataset-changed'), formats: ['dataset'], projectPath: projectFile, workers: engine.compute });
       assert.equal(r.skipped.length, 1);
       assert.equal(r.skipped[0].path, victim);
       assert.match(r.skipped[0].reason, /changed on disk/);
@@ -124,6 +124,7 @@ describe('dataset export', () => {
       dir: target,
       formats: ['dataset'],
       projectPath: projectFile,
+      workers: engine.compute,
       signal: controller.signal,
       progress: (stage, done) => {
         if (stage === 'copy' && done === 30) controller.abort();
@@ -138,17 +139,10 @@ describe('codes export', () => {
   const out = path.join(tmp.dir, 'codes');
 
   it('runs as a job through the API and writes TFRecord, .npy and an index', async () => {
-    let resolveDone!: (f: JobFinished) => void;
-    const done = new Promise<JobFinished>((r) => (resolveDone = r));
-    const off = engine.on('job.finished', (f) => resolveDone(f));
     const progress: string[] = [];
     const offProgress = engine.on('job.progress', (p) => progress.push(p.stage));
-    await call(engine, 'export.start', { dir: out, formats: ['codes'], backbones: ['mobilenet_v1_0.25_224'] });
-    const finished = await done;
-    off();
+    const result = resultOf(await runToEnd(engine, 'export', () => call(engine, 'export.start', { dir: out, formats: ['codes'], backbones: ['mobilenet_v1_0.25_224'] })));
     offProgress();
-    assert.equal(finished.status, 'finished', JSON.stringify(finished.error));
-    const result = finished.result as ExportResult;
     assert.deepEqual(result.files, ['codes.tfrecord', 'codes.npy', 'labels.npy', 'codes.csv', 'codes.json']);
     assert.ok(progress.includes('codes') && progress.includes('write'), `progress stages: ${[...new Set(progress)]}`);
   });

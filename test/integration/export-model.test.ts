@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExportResult } from '../../shared/api/export';
-import type { JobFinished } from '../../shared/events';
+import type { Params } from '../../shared/api';
 import type { TrainResult } from '../../shared/api/training';
 import { Engine } from '../../main/engine/engine';
 import { call } from '../../main/engine/dispatch';
@@ -23,6 +23,7 @@ import { expandInputs, loadPredictor } from '../../main/engine/training/predict'
 import { artifactsDir, flowersMiniDir, graftBin, modelsDir, repoRoot, tempDir } from '../helpers/paths';
 import { PLAIN_TFJS_PREDICT_SCRIPT } from '../helpers/plain-tfjs-predict';
 import { launchPlainBrowser, uiTestsSkipped } from '../e2e/browser';
+import { resultOf, runToEnd } from '../helpers/jobs';
 
 const tmp = tempDir('graft-export-model-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
@@ -31,18 +32,8 @@ const scriptFile = path.join(tmp.dir, 'plain-predict.js');
 let engine: Engine;
 let defaultRun: TrainResult;
 
-async function train(options: Record<string, unknown>): Promise<TrainResult> {
-  let resolveDone!: (f: JobFinished) => void;
-  const done = new Promise<JobFinished>((r) => (resolveDone = r));
-  let jobId = '';
-  const seen: JobFinished[] = [];
-  const off = engine.on('job.finished', (f) => (f.jobId === jobId ? resolveDone(f) : seen.push(f)));
-  jobId = (await call(engine, 'train.start', options)).jobId;
-  const early = seen.find((f) => f.jobId === jobId);
-  const finished = early ?? (await done);
-  off();
-  assert.equal(finished.status, 'finished', JSON.stringify(finished.error));
-  return finished.result as TrainResult;
+async function train(options: Params<'train.start'>): Promise<TrainResult> {
+  return resultOf(await runToEnd(engine, 'train', () => call(engine, 'train.start', options)));
 }
 
 function graft(args: string[]) {
@@ -143,11 +134,11 @@ describe('TF.js layers model export (two backbones concatenated, mirrored view, 
   it('the exported model and the project predictor agree to 1e-4 before rounding, and leave no tensors behind', async () => {
     const { tf } = await getTf();
     const files = expandInputs([flowersMiniDir]).filter((_, i) => i % 5 === 0);
-    const predictor = await loadPredictor(engine.db, {});
+    const predictor = await loadPredictor(engine.db, { projectPath: projectFile, pool: engine.compute });
     const fromProject = await predictor.probabilities(files);
     predictor.dispose();
     const before = tf.memory().numTensors;
-    const model = await loadExportedModel(modelDir);
+    const model = await loadExportedModel(modelDir, engine.compute);
     const fromExport = await model.probabilities(files);
     const top = await model.predict(files.slice(0, 2), 2);
     model.dispose();
@@ -178,7 +169,7 @@ describe('graph-model backbone export (TF Hub MobileNet, input [0, 1])', () => {
     run = await train({ backbones: ['tfhub_mobilenet_v1_025_224_classification'], flip: true, members: 2, epochs: 20 });
     const { tf } = await getTf();
     const before = tf.memory().numTensors;
-    const result = await exportProject(engine.db, { dir: graphDir, runId: run.runId, formats: ['tfjs'], projectPath: projectFile, modelsDir });
+    const result = await exportProject(engine.db, { dir: graphDir, runId: run.runId, formats: ['tfjs'], projectPath: projectFile, workers: engine.compute, modelsDir });
     assert.equal(tf.memory().numTensors, before);
     assert.equal(result.modelFormat, 'graph-model');
     const meta = JSON.parse(fs.readFileSync(path.join(graphDir, 'metadata.json'), 'utf8'));
@@ -194,7 +185,7 @@ describe('graph-model backbone export (TF Hub MobileNet, input [0, 1])', () => {
 
   it('plain tf.loadGraphModel gives the project\'s top-1 labels, and probabilities within 1e-4', async () => {
     const plain = plainTfjs(graphDir, flowersMiniDir);
-    const predictor = await loadPredictor(engine.db, { runId: run.runId });
+    const predictor = await loadPredictor(engine.db, { runId: run.runId, projectPath: projectFile, pool: engine.compute });
     const fromProject = await predictor.probabilities(plain.files);
     predictor.dispose();
     let maxDiff = 0;
@@ -214,7 +205,7 @@ describe('report.html', () => {
 
   it('renders in Chromium with no network: charts, matrix and thumbnails all embedded', async (t) => {
     if (uiTestsSkipped()) return t.skip('GRAFT_SKIP_UI_TESTS=1: the report was not rendered in a browser');
-    const result = await exportProject(engine.db, { dir: reportDir, runId: defaultRun.runId, formats: ['report'], projectPath: projectFile, modelsDir });
+    const result = await exportProject(engine.db, { dir: reportDir, runId: defaultRun.runId, formats: ['report'], projectPath: projectFile, workers: engine.compute, modelsDir });
     assert.deepEqual(result.files, ['report.html']);
     const html = fs.readFileSync(path.join(reportDir, 'report.html'), 'utf8');
     assert.doesNotMatch(html, /(src|href)="https?:/, 'nothing is fetched from the network');

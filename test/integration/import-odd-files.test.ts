@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { getImage, listImages, readThumbnail, renderPreview } from '../../main/engine/catalogue/images';
+import { filePathsOf, getImage, listImages, readThumbnail } from '../../main/engine/catalogue/images';
+import { renderPreviewTask } from '../../main/engine/images/render-preview';
 import type { Db } from '../../main/engine/catalogue/open';
 import { openProject } from '../../main/engine/catalogue/open';
 import { importFolder } from '../../main/engine/importer';
@@ -135,14 +136,15 @@ describe('importing real and broken image files', () => {
 
   it('renders the large preview from the file, upright, and says so when the file is gone', async () => {
     const rotated = imageOf('mixed/rotated.jpg');
-    const preview = await sharp(await renderPreview(db, rotated.id)).metadata();
+    const render = (id: number, longSide = 2048) => renderPreviewTask({ paths: filePathsOf(db, id), longSide });
+    const preview = await sharp(await render(rotated.id)).metadata();
     assert.deepEqual([preview.format, preview.width, preview.height], ['jpeg', 200, 300]);
-    const small = await sharp(await renderPreview(db, rotated.id, 64)).metadata();
+    const small = await sharp(await render(rotated.id, 64)).metadata();
     assert.deepEqual([small.width, small.height], [43, 64]);
 
     const grey = imageOf('mixed/grey.jpg');
     fs.rmSync(grey.path);
-    await assert.rejects(renderPreview(db, grey.id), (err: Error & { code?: string }) => {
+    await assert.rejects(render(grey.id), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'not_found');
       assert.match(err.message, /missing.*grey\.jpg.*label is kept/);
       return true;

@@ -6,31 +6,21 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { JobFinished } from '../../shared/events';
 import { Engine } from '../../main/engine/engine';
 import { call } from '../../main/engine/dispatch';
 import { importFolder } from '../../main/engine/importer';
 import { computePredictions } from '../../main/engine/insights/predictions';
-import { computeProjection, principalComponents } from '../../main/engine/insights/projection';
+import { computeProjection } from '../../main/engine/insights/projection';
+import { principalComponents } from '../../main/engine/model/pca';
 import { getTf } from '../../main/engine/tf/runtime';
 import { loadPredictor } from '../../main/engine/training/predict';
-import { currentRunId } from '../../main/engine/training/runs';
+import { currentRunId } from '../../main/engine/catalogue/runs';
 import { flowersMiniDir, modelsDir, tempDir } from '../helpers/paths';
+import { resultOf, runToEnd } from '../helpers/jobs';
 
 const tmp = tempDir('graft-insights-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
 let engine: Engine;
-
-function waitFor(e: Engine, jobId: string): Promise<JobFinished> {
-  return new Promise((resolve) => {
-    const off = e.on('job.finished', (f) => {
-      if (f.jobId === jobId) {
-        off();
-        resolve(f);
-      }
-    });
-  });
-}
 
 function labelOf(id: number): number | null {
   return (engine.db.prepare('SELECT class_id FROM images WHERE id = ?').pluck().get(id) as number | null) ?? null;
@@ -39,9 +29,7 @@ function labelOf(id: number): number | null {
 before(async () => {
   engine = new Engine(projectFile, { modelsDir });
   await importFolder(engine.db, flowersMiniDir);
-  const { jobId } = await call(engine, 'train.start', { members: 1, epochs: 15 });
-  const finished = await waitFor(engine, jobId);
-  assert.equal(finished.status, 'finished', JSON.stringify(finished.error));
+  resultOf(await runToEnd(engine, 'train', () => call(engine, 'train.start', { members: 1, epochs: 15 })));
 });
 after(async () => {
   await engine?.close();
@@ -59,7 +47,7 @@ describe('insights.predictions', () => {
     assert.ok(snap.confidence.every((c) => c >= 1 / 5 - 1e-6 && c <= 1));
     assert.equal(snap.approximate, false);
 
-    const predictor = await loadPredictor(engine.db, { modelsDir });
+    const predictor = await loadPredictor(engine.db, { modelsDir, projectPath: engine.projectPath!, pool: engine.compute });
     try {
       const ids = snap.imageIds.slice(0, 6);
       const paths = ids.map((id) => engine.db.prepare('SELECT path FROM files WHERE image_id = ? LIMIT 1').pluck().get(id) as string);
@@ -77,7 +65,7 @@ describe('insights.predictions', () => {
   it('leaves no tensors behind, and is cached until the run or the codes change', async () => {
     const { tf } = await getTf();
     const before = tf.memory().numTensors;
-    const fresh = await computePredictions(engine.db);
+    const fresh = await computePredictions(engine.db, projectFile, engine.compute);
     assert.equal(tf.memory().numTensors, before);
     assert.equal(fresh.imageIds.length, 100);
 
@@ -188,7 +176,7 @@ describe('insights.projection', () => {
     assert.equal(map.imageIds.length, 100);
     assert.ok(map.x.every((v) => v >= -1 && v <= 1) && map.y.every((v) => v >= -1 && v <= 1));
     assert.ok(map.explained[0] >= map.explained[1] && map.explained[1] > 0 && map.explained[0] + map.explained[1] < 1);
-    const again = await computeProjection(engine.db);
+    const again = await computeProjection(engine.db, projectFile, engine.compute);
     assert.deepEqual(again.x, map.x);
 
     // Points of one class sit closer together than points of different classes.
@@ -215,7 +203,7 @@ describe('insights.projection', () => {
       const b = rand() * 3;
       x.set([a / Math.SQRT2 + rand() * 0.1, a / Math.SQRT2 + rand() * 0.1, b + rand() * 0.1], r * 3);
     }
-    const pca = await principalComponents(x, n, 3);
+    const pca = principalComponents(x, n, 3);
     // The first component's scores are the stretch along (1,1,0): they correlate with x0 + x1.
     const corr = (u: ArrayLike<number>, v: ArrayLike<number>) => {
       const mu = Array.from(u).reduce((s, t) => s + t, 0) / n;
@@ -234,8 +222,8 @@ describe('insights.projection', () => {
   it('leaves no tensors behind', async () => {
     const { tf } = await getTf();
     const before = tf.memory().numTensors;
-    await computeProjection(engine.db);
-    await computePredictions(engine.db);
+    await computeProjection(engine.db, projectFile, engine.compute);
+    await computePredictions(engine.db, projectFile, engine.compute);
     assert.equal(tf.memory().numTensors, before);
   });
 });

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { migrate } from '../../main/engine/catalogue/migrate';
-import { codeCounts, countCodes, deleteCodes, readCodeMatrix, readCodes, writeCodes } from '../../main/engine/codes/store';
-import { listMissing } from '../../main/engine/codes/extract';
+import { codeCounts, countCodes, deleteCodes, listMissing, readCodeMatrix, readCodes, writeCodes } from '../../main/engine/catalogue/codes';
 
 function fixture() {
   const db = new Database(':memory:');

@@ -50,7 +50,7 @@ test('staging folder: refuses a non-empty target, replaces it with force, discar
     const target = path.join(dir, 'out');
     fs.mkdirSync(target);
     fs.writeFileSync(path.join(target, 'keep.txt'), 'mine');
-    assert.throws(() => openStagingFolder(target), /not empty.*--force/);
+    assert.throws(() => openStagingFolder(target), (e: Error & { code?: string }) => e.code === 'not_empty' && /is not empty/.test(e.message));
 
     const discarded = openStagingFolder(target, { force: true });
     fs.writeFileSync(path.join(discarded.dir, 'half.txt'), 'x');

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { folderClassOf, isHiddenName, isImageFileName, sniffFormat } from '../../main/engine/importer/formats';
 import { iccDescription, isSrgbProfile } from '../../main/engine/importer/icc';
-import { pathRange } from '../../main/engine/importer/record';
+import { pathRange } from '../../main/engine/catalogue/import-records';
 import { describeDecodeFailure } from '../../main/engine/importer/decode';
 
 describe('import candidates', () => {

@@ -3,7 +3,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import path from 'node:path';
 import { ensureClass } from '../../main/engine/catalogue/classes';
 import { openProject, type Db } from '../../main/engine/catalogue/open';
-import { assignSplits, labelledImages } from '../../main/engine/model/splits';
+import { assignSplits, labelledImages } from '../../main/engine/catalogue/splits';
 import { tempDir } from '../helpers/paths';
 
 const tmp = tempDir('graft-splits-');

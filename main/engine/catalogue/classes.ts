@@ -1,6 +1,7 @@
 import type { ClassInfo, LabelChangeResult } from '../../../shared/types';
 import { GraftError } from '../errors';
 import type { Db } from './open';
+import { LIVE_CLASS } from './rules';
 import type { Operation } from './operations';
 import { adoptClassImages, applyLabelRows, recordOperation, revertLabelRows, updatePayload } from './operations';
 
@@ -389,4 +390,16 @@ export function normalizeColor(color: string): string {
 
 function plural(n: number): string {
   return `${n} image${n === 1 ? '' : 's'}`;
+}
+
+/** The live class of each name (null for a name no live class has): runs store class names. */
+export function liveClassIds(db: Db, names: string[]): Array<number | null> {
+  const byName = new Map([...liveClassNames(db)].map(([id, name]) => [name, id]));
+  return names.map((n) => byName.get(n) ?? null);
+}
+
+/** Every live class's name, by id. */
+export function liveClassNames(db: Db): Map<number, string> {
+  const rows = db.prepare(`SELECT c.id, c.name FROM classes c WHERE ${LIVE_CLASS}`).all() as Array<{ id: number; name: string }>;
+  return new Map(rows.map((r) => [r.id, r.name]));
 }

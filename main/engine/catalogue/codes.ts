@@ -4,7 +4,8 @@
  * renamed or moved file keeps its codes; views are 'center' and 'flip' (the mirrored
  * image, for augmentation).
  */
-import type { Db } from '../catalogue/open';
+import type { Db } from './open';
+import { HAS_PRESENT_FILE } from './rules';
 
 export type CodeView = 'center' | 'flip';
 
@@ -106,4 +107,60 @@ function fromBlob(b: Buffer, dim: number): Float32Array | null {
   const copy = new Uint8Array(b.length);
   copy.set(b);
   return new Float32Array(copy.buffer);
+}
+
+/** An image whose codes are missing for some views: its present files, tried in order. */
+export interface MissingCodes {
+  imageId: number;
+  paths: string[];
+  views: CodeView[];
+}
+
+/** Images with a present file that lack at least one of `views` for this backbone. */
+export function listMissing(db: Db, backbone: string, views: CodeView[], imageIds?: number[]): { todo: MissingCodes[]; cached: number } {
+  const rows = db
+    .prepare(
+      `SELECT i.id AS imageId,
+              (SELECT json_group_array(f.path) FROM (SELECT path FROM files WHERE image_id = i.id AND missing = 0 ORDER BY id) f) AS paths,
+              (SELECT json_group_array(c.view) FROM codes c WHERE c.image_id = i.id AND c.backbone = ? AND length(c.data) = c.dim * 4) AS have
+         FROM images i
+        WHERE ${HAS_PRESENT_FILE}
+        ORDER BY i.id`,
+    )
+    .all(backbone) as Array<{ imageId: number; paths: string; have: string }>;
+  const only = imageIds ? new Set(imageIds) : null;
+  const todo: MissingCodes[] = [];
+  let cached = 0;
+  for (const r of rows) {
+    if (only && !only.has(r.imageId)) continue;
+    const have = new Set(JSON.parse(r.have) as string[]);
+    const missing = views.filter((v) => !have.has(v));
+    cached += views.length - missing.length;
+    if (missing.length) todo.push({ imageId: r.imageId, paths: JSON.parse(r.paths) as string[], views: missing });
+  }
+  return { todo, cached };
+}
+
+
+/** Codes of one backbone and view, by image id (images without cached codes are absent). */
+export type CodeReader = (backbone: string, view: CodeView, imageIds: number[]) => Map<number, Float32Array>;
+
+/** The catalogue's codes as a reader for feature tables (model/features.ts). */
+export function codeReaderOf(db: Db): CodeReader {
+  return (backbone, view, imageIds) => readCodes(db, backbone, view, imageIds);
+}
+
+/** Of `imageIds`, those with a whole cached code for every backbone and view (in input order). */
+export function imagesWithCodes(db: Db, backbones: string[], views: CodeView[], imageIds: number[]): number[] {
+  const wanted = backbones.length * views.length;
+  const counts = new Map<number, number>();
+  const rows = db
+    .prepare(
+      `SELECT image_id AS id, COUNT(*) AS n FROM codes
+        WHERE backbone IN (SELECT value FROM json_each(?)) AND view IN (SELECT value FROM json_each(?)) AND length(data) = dim * 4
+        GROUP BY image_id`,
+    )
+    .all(JSON.stringify(backbones), JSON.stringify(views)) as Array<{ id: number; n: number }>;
+  for (const r of rows) counts.set(r.id, r.n);
+  return imageIds.filter((id) => counts.get(id) === wanted);
 }

@@ -10,8 +10,8 @@ import path from 'node:path';
 import type { ImageFilter } from '../../../shared/api/library';
 import type { ImageInfo, Split } from '../../../shared/types';
 import { GraftError } from '../errors';
-import { ImageDecodeError, jpegFromBytes, PREVIEW_SIZE } from '../importer/decode';
 import type { Db } from './open';
+import { HAS_PRESENT_FILE, JOIN_LIVE_CLASS, NOT_IN_CONFLICT } from './rules';
 
 /** `list`: the order of the filter's ids (a ranked list); import order without ids. */
 export type ImageSort = 'imported' | 'name' | 'class' | 'size' | 'list';
@@ -245,43 +245,92 @@ export function readThumbnail(db: Db, imageId: number): Buffer {
   return thumb;
 }
 
+
+/** The content hash of an image, or null for an unknown id. */
+export function imageHash(db: Db, imageId: number): string | null {
+  return (db.prepare('SELECT hash FROM images WHERE id = ?').pluck().get(imageId) as string | undefined) ?? null;
+}
+
 /**
- * The large preview: decoded from the file on disk (the first one still there),
- * orientation-corrected, sRGB JPEG, long side at most `longSide` (2048).
+ * The images behind paths on disk: the file's image, or every image with a file under the
+ * path when it names a folder. A symlinked spelling is tried too; paths the catalogue does
+ * not know (under either spelling) are returned in `unknown`. Missing files still count: a
+ * missing file keeps its image and label.
  */
-export async function renderPreview(db: Db, imageId: number, longSide = PREVIEW_SIZE): Promise<Buffer> {
-  const files = db
-    .prepare(`SELECT path FROM files WHERE image_id = ? ORDER BY missing, id`)
-    .pluck()
-    .all(imageId) as string[];
-  if (!files.length) {
-    readThumbnail(db, imageId); // not_found for an unknown id
-    throw new GraftError('not_found', `Image ${imageId} has no file on record. Import its folder again.`);
-  }
-  let lastError: unknown;
-  for (const file of files) {
-    let bytes: Buffer;
+export function imagesAtPaths(db: Db, paths: readonly string[]): { imageIds: number[]; unknown: string[] } {
+  const exact = db.prepare(`SELECT image_id FROM files WHERE path = ?`).pluck();
+  // Everything under `dir/`: the half-open range [dir + sep, dir + (sep + 1)) in byte order.
+  const under = db.prepare(`SELECT image_id FROM files WHERE path >= ? AND path < ?`).pluck();
+  const after = String.fromCharCode(path.sep.charCodeAt(0) + 1);
+  const ids = new Set<number>();
+  const unknown: string[] = [];
+  for (const typed of paths) {
+    const abs = path.resolve(typed);
+    const spellings = new Set([abs]);
     try {
-      bytes = await fs.promises.readFile(file);
-    } catch (err) {
-      lastError = err;
-      continue; // a copy may still be elsewhere
+      spellings.add(fs.realpathSync(abs));
+    } catch {
+      // Gone from disk: the catalogue may still know it.
     }
-    try {
-      return await jpegFromBytes(bytes, longSide);
-    } catch (err) {
-      if (err instanceof ImageDecodeError) {
-        throw new GraftError('bad_image', `${file} can no longer be displayed: ${err.reason}.`);
-      }
-      throw err;
+    let found: number[] = [];
+    for (const p of spellings) {
+      found = exact.all(p) as number[];
+      if (found.length) break;
+      const base = p.endsWith(path.sep) ? p.slice(0, -1) : p;
+      found = under.all(base + path.sep, base + after) as number[];
+      if (found.length) break;
     }
+    if (found.length) found.forEach((id) => ids.add(id));
+    else unknown.push(typed);
   }
-  const code = (lastError as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') {
-    throw new GraftError(
-      'not_found',
-      `The file of this image is missing: ${files[0]}. Put it back, or import the folder it moved to; its label is kept.`,
-    );
-  }
-  throw new GraftError('io', `Cannot read ${files[0]}: ${(lastError as Error)?.message ?? 'unknown error'}.`);
+  return { imageIds: [...ids], unknown };
+}
+
+/** Images with at least one present file (those codes can be computed for). */
+export function countImagesWithPresentFile(db: Db): number {
+  return db.prepare(`SELECT COUNT(*) FROM images i WHERE ${HAS_PRESENT_FILE}`).pluck().get() as number;
+}
+
+/** Every file of an image, present ones first (the order copies are tried in). */
+export function filePathsOf(db: Db, imageId: number): string[] {
+  return db.prepare(`SELECT path FROM files WHERE image_id = ? ORDER BY missing, id`).pluck().all(imageId) as string[];
+}
+
+/** A trainable image as exports list it: its content hash, class name and split. */
+export interface ExportableImage {
+  id: number;
+  hash: string;
+  label: string;
+  split: string | null;
+}
+
+/** The trainable images of one split (or all of them), in class display order. */
+export function trainableImagesInSplit(db: Db, split: 'all' | Split): ExportableImage[] {
+  return db
+    .prepare(
+      `SELECT i.id AS id, i.hash AS hash, c.name AS label, s.split AS split
+         FROM images i ${JOIN_LIVE_CLASS}
+         LEFT JOIN splits s ON s.image_id = i.id
+        WHERE ${NOT_IN_CONFLICT} ${split === 'all' ? '' : 'AND s.split = ?'}
+        ORDER BY c.position, c.id, i.id`,
+    )
+    .all(...(split === 'all' ? [] : [split])) as ExportableImage[];
+}
+
+/** Every image id, in id order. */
+export function allImageIds(db: Db): number[] {
+  return db.prepare('SELECT id FROM images ORDER BY id').pluck().all() as number[];
+}
+
+/** Images whose identical bytes carry different folder labels, with their files' paths and folder classes. */
+export function conflictedImages(db: Db): Array<{ imageId: number; paths: string[]; labels: string[] }> {
+  const rows = db
+    .prepare(
+      `SELECT i.id AS imageId, json_group_array(f.path) AS paths, json_group_array(COALESCE(f.folder_class, '')) AS labels
+         FROM images i JOIN files f ON f.image_id = i.id
+        WHERE i.conflict = 1
+        GROUP BY i.id ORDER BY i.id`,
+    )
+    .all() as Array<{ imageId: number; paths: string; labels: string }>;
+  return rows.map((r) => ({ imageId: r.imageId, paths: JSON.parse(r.paths) as string[], labels: JSON.parse(r.labels) as string[] }));
 }

@@ -12,10 +12,10 @@
  */
 import path from 'node:path';
 import type { ConflictReport, DuplicateReport } from '../../../shared/types';
-import { ensureClass } from '../catalogue/classes';
-import { conflictLabels } from '../catalogue/images';
-import type { Db } from '../catalogue/open';
-import type { Thumbnailed } from './decode';
+import { ensureClass } from './classes';
+import { conflictLabels } from './images';
+import type { Db } from './open';
+import type { Thumbnailed } from '../importer/decode';
 
 export interface FileToRecord {
   path: string;
@@ -71,6 +71,11 @@ export class CatalogueWriter {
       setFolderClass: db.prepare(`UPDATE files SET folder_class = ? WHERE id = ?`),
       imageLabel: db.prepare(`SELECT id, class_id, conflict FROM images WHERE id = ?`),
     };
+  }
+
+  /** Runs `work` in one transaction: what it records lands together or not at all. */
+  inTransaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
   }
 
   hasImage(hash: string): boolean {

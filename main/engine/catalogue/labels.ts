@@ -3,6 +3,7 @@ import { GraftError } from '../errors';
 import { applyClassOperation, getClass, revertClassOperation } from './classes';
 import type { StepOutcome } from './classes';
 import type { Db } from './open';
+import { JOIN_LIVE_CLASS, LIVE_CLASS_ID_OF_IMAGE } from './rules';
 import type { Operation } from './operations';
 import { applyLabelRows, markUndone, nextRedo, nextUndo, recordOperation, revertLabelRows } from './operations';
 
@@ -93,4 +94,16 @@ export function undoState(db: Db): { undo: string | null; redo: string | null } 
 function summary(verb: 'Undid' | 'Redid', op: Operation, outcome: StepOutcome): string {
   const what = op.description.charAt(0).toLowerCase() + op.description.slice(1);
   return `${verb}: ${what}${outcome.note ? ` (${outcome.note})` : ''}`;
+}
+
+/** Every image's live class (null: unlabelled, or its class was deleted), as parallel arrays in id order. */
+export function liveLabelsOfAllImages(db: Db): { imageIds: number[]; classIds: Array<number | null> } {
+  const rows = db.prepare(`SELECT i.id, ${LIVE_CLASS_ID_OF_IMAGE} AS classId FROM images i ORDER BY i.id`).all() as Array<{ id: number; classId: number | null }>;
+  return { imageIds: rows.map((r) => r.id), classIds: rows.map((r) => r.classId) };
+}
+
+/** The live class id of every labelled image. */
+export function liveLabels(db: Db): Map<number, number> {
+  const rows = db.prepare(`SELECT i.id, i.class_id AS classId FROM images i ${JOIN_LIVE_CLASS}`).all() as Array<{ id: number; classId: number }>;
+  return new Map(rows.map((r) => [r.id, r.classId]));
 }

@@ -34,11 +34,13 @@ export function openProject(file: string, options: OpenOptions = {}): Db {
     throw new GraftError('io', `Cannot open the project ${abs}: ${(err as Error).message}`);
   }
   try {
-    db.pragma('journal_mode = WAL');
+    // A read-only connection cannot change the journal mode; the file keeps the WAL mode
+    // its writer set, and reads see committed transactions as they land.
+    if (!options.readonly) db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     // NORMAL is durable across application crashes in WAL mode; only a power cut can
     // lose the last transactions, never corrupt the file.
-    db.pragma('synchronous = NORMAL');
+    if (!options.readonly) db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     if (!options.readonly) migrate(db);
   } catch (err) {
@@ -51,4 +53,18 @@ export function openProject(file: string, options: OpenOptions = {}): Db {
     throw new GraftError('io', `Cannot open the project ${abs}: ${message}`);
   }
   return db;
+}
+
+/**
+ * Runs `read` on a read-only connection of its own to an existing project, closed after.
+ * Worker threads read codes, runs and images this way, beside the engine's own connection
+ * (WAL lets readers and the writer work at once), so large reads never hold the main thread.
+ */
+export function withReadOnlyProject<T>(file: string, read: (db: Db) => T): T {
+  const db = openProject(file, { create: false, readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
 }

@@ -5,8 +5,9 @@
  * new class), tagged so the library can list the pre-labelled images for review.
  */
 import type { PredictionsSnapshot, PrelabelResult } from '../../../shared/api/insights';
-import type { Db } from '../catalogue/open';
-import { applyLabelRows, recordOperation } from '../catalogue/operations';
+import type { Db } from './open';
+import { applyLabelRows, recordOperation } from './operations';
+import { NOT_IN_CONFLICT, UNLABELLED } from './rules';
 
 export function prelabel(db: Db, predictions: PredictionsSnapshot, minConfidence: number, now = Date.now()): PrelabelResult {
   return db.transaction((): PrelabelResult => {
@@ -38,9 +39,7 @@ export function prelabel(db: Db, predictions: PredictionsSnapshot, minConfidence
 export function unlabelledIds(db: Db): number[] {
   return db
     .prepare(
-      `SELECT i.id FROM images i
-        WHERE i.conflict = 0 AND NOT EXISTS (SELECT 1 FROM classes c WHERE c.id = i.class_id AND c.deleted_at IS NULL)
-        ORDER BY i.id`,
+      `SELECT i.id FROM images i WHERE ${NOT_IN_CONFLICT} AND ${UNLABELLED} ORDER BY i.id`,
     )
     .pluck()
     .all() as number[];

@@ -3,7 +3,7 @@
  * is killed halfway leaves a 'running' row behind and nothing else. The project's
  * current model is only ever a finished run, so a dead run never replaces it.
  */
-import type { Db } from '../catalogue/open';
+import type { Db } from './open';
 import { GraftError } from '../errors';
 import type { RunDetail, RunMetrics, RunStatus, RunSummary, StoredEpoch, TrainConfig } from '../../../shared/api/training';
 

@@ -18,7 +18,7 @@ import { decodeForNetwork, mirrorRows } from '../tf/preprocess';
 import { getBackbone, type BackboneSpec } from '../tf/registry';
 import { getTf } from '../tf/runtime';
 import { resolveWeights, type DownloadProgress } from '../tf/weights';
-import { writeCodes, type CodeRow, type CodeView } from './store';
+import { listMissing, writeCodes, type CodeRow, type CodeView, type MissingCodes } from '../catalogue/codes';
 
 export type { BackboneCodesSummary, CodesSummary, FailedImage };
 
@@ -52,12 +52,6 @@ export interface EnsureCodesOptions {
   imageIds?: number[];
 }
 
-interface Todo {
-  imageId: number;
-  paths: string[];
-  views: CodeView[];
-}
-
 /** Computes the missing codes of every listed backbone; see the module comment. */
 export async function ensureCodes(db: Db, options: EnsureCodesOptions): Promise<CodesSummary> {
   const views: CodeView[] = options.views?.length ? [...new Set(options.views)] : ['center'];
@@ -79,31 +73,6 @@ export async function ensureCodes(db: Db, options: EnsureCodesOptions): Promise<
     cancelled: Boolean(options.signal?.aborted),
     backbones: summaries,
   };
-}
-
-/** Images with a present file that lack at least one of `views` for this backbone. */
-export function listMissing(db: Db, backbone: string, views: CodeView[], imageIds?: number[]): { todo: Todo[]; cached: number } {
-  const rows = db
-    .prepare(
-      `SELECT i.id AS imageId,
-              (SELECT json_group_array(f.path) FROM (SELECT path FROM files WHERE image_id = i.id AND missing = 0 ORDER BY id) f) AS paths,
-              (SELECT json_group_array(c.view) FROM codes c WHERE c.image_id = i.id AND c.backbone = ? AND length(c.data) = c.dim * 4) AS have
-         FROM images i
-        WHERE EXISTS (SELECT 1 FROM files f WHERE f.image_id = i.id AND f.missing = 0)
-        ORDER BY i.id`,
-    )
-    .all(backbone) as Array<{ imageId: number; paths: string; have: string }>;
-  const only = imageIds ? new Set(imageIds) : null;
-  const todo: Todo[] = [];
-  let cached = 0;
-  for (const r of rows) {
-    if (only && !only.has(r.imageId)) continue;
-    const have = new Set(JSON.parse(r.have) as string[]);
-    const missing = views.filter((v) => !have.has(v));
-    cached += views.length - missing.length;
-    if (missing.length) todo.push({ imageId: r.imageId, paths: JSON.parse(r.paths) as string[], views: missing });
-  }
-  return { todo, cached };
 }
 
 async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[], options: EnsureCodesOptions): Promise<BackboneCodesSummary> {
@@ -140,7 +109,7 @@ async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[]
     let cursor = 0;
     let fatal: Error | null = null;
 
-    const runBatch = async (items: Todo[]): Promise<void> => {
+    const runBatch = async (items: MissingCodes[]): Promise<void> => {
       const decoded = await Promise.all(items.map((t) => decodeFirstReadable(t.paths, size)));
       const jobs: Array<{ imageId: number; view: CodeView; rgb: Uint8Array }> = [];
       decoded.forEach((d, i) => {

@@ -13,11 +13,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureCodes } from '../codes/extract';
-import { readCodes } from '../codes/store';
+import { readCodes } from '../catalogue/codes';
 import { GraftError } from '../errors';
 import { getBackbone } from '../tf/registry';
 import { csvRow } from './csv';
-import { labelledImagesForExport } from './dataset-export';
+import { trainableImagesInSplit } from '../catalogue/images';
 import type { ExportStep, SplitChoice } from './export-types';
 import { NpyWriter } from './npy-writer';
 import { encodeExample } from './tf-example';
@@ -31,7 +31,7 @@ export interface CodesExportOptions {
 }
 
 export async function exportCodes(step: ExportStep, options: CodesExportOptions): Promise<{ rows: number; dim: number }> {
-  const images = labelledImagesForExport(step, options.split).filter((i) => options.classes.includes(i.label));
+  const images = trainableImagesInSplit(step.db, options.split).filter((i) => options.classes.includes(i.label));
   if (!images.length) throw new GraftError('not_found', 'There are no labelled images whose codes could be exported. Label some images first.');
   for (const id of options.backbones) getBackbone(id); // a clear error for an unknown id, before any work
 

@@ -7,43 +7,23 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { filePathsOf, trainableImagesInSplit } from '../catalogue/images';
 import { GraftError } from '../errors';
 import { csvRow } from './csv';
 import type { ExportStep, SplitChoice } from './export-types';
 import { safeFileName, UniqueNames } from './file-names';
 
-interface DatasetImage {
-  id: number;
-  hash: string;
-  label: string;
-  split: string | null;
-}
-
 /** Files at the export's top level that a class folder must not be named like. */
 const RESERVED_TOP_LEVEL = ['manifest.csv', 'model.json', 'weights.bin', 'metadata.json', 'report.html', 'codes.tfrecord', 'codes.npy', 'labels.npy', 'codes.csv', 'codes.json'];
 
-export function labelledImagesForExport(step: Pick<ExportStep, 'db'>, split: SplitChoice): DatasetImage[] {
-  return step.db
-    .prepare(
-      `SELECT i.id AS id, i.hash AS hash, c.name AS label, s.split AS split
-         FROM images i
-         JOIN classes c ON c.id = i.class_id AND c.deleted_at IS NULL
-         LEFT JOIN splits s ON s.image_id = i.id
-        WHERE i.conflict = 0 ${split === 'all' ? '' : 'AND s.split = ?'}
-        ORDER BY c.position, c.id, i.id`,
-    )
-    .all(...(split === 'all' ? [] : [split])) as DatasetImage[];
-}
-
 export async function exportDataset(step: ExportStep, split: SplitChoice): Promise<{ images: number }> {
-  const images = labelledImagesForExport(step, split);
+  const images = trainableImagesInSplit(step.db, split);
   if (!images.length) {
     throw new GraftError(
       'not_found',
       split === 'all' ? 'There are no labelled images to export. Label some images first.' : `No labelled image is in the ${split} split. Train once to deal images into splits, or export --split all.`,
     );
   }
-  const filesOf = step.db.prepare(`SELECT path FROM files WHERE image_id = ? ORDER BY missing, id`);
   const topLevel = new UniqueNames(RESERVED_TOP_LEVEL);
   const classFolders = new Map<string, { folder: string; names: UniqueNames }>();
   const manifest: string[] = [csvRow(['path', 'label', 'split', 'hash'])];
@@ -58,7 +38,7 @@ export async function exportDataset(step: ExportStep, split: SplitChoice): Promi
       entry = { folder, names: new UniqueNames() };
       classFolders.set(image.label, entry);
     }
-    const sources = (filesOf.all(image.id) as Array<{ path: string }>).map((r) => r.path);
+    const sources = filePathsOf(step.db, image.id);
     const copied = await copyVerified(sources, image.hash);
     if ('reason' in copied) {
       step.skipped({ path: sources[0] ?? image.hash, reason: copied.reason });

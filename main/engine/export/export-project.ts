@@ -5,12 +5,13 @@
  */
 import path from 'node:path';
 import type { ExportResult } from '../../../shared/api/export';
+import type { JobStage } from '../../../shared/jobs';
 import type { RunDetail } from '../../../shared/api/training';
 import { listClasses } from '../catalogue/classes';
 import type { Db } from '../catalogue/open';
-import { codeCounts } from '../codes/store';
+import { codeCounts } from '../catalogue/codes';
 import { GraftError } from '../errors';
-import { currentRunId, getRun, runWeights } from '../training/runs';
+import { currentRunId, getRun, runWeights } from '../catalogue/runs';
 import { decodeModel } from '../model/stored-model';
 import { exportCodes } from './codes-export';
 import { exportDataset } from './dataset-export';
@@ -18,6 +19,7 @@ import { DEFAULT_FORMATS, EXPORT_FORMATS, type ExportFormat, type ExportStep, ty
 import { exportModel } from './model-export';
 import { exportReport } from './report-export';
 import { openStagingFolder } from './staging-folder';
+import type { WorkerPool } from '../workers/worker-pool';
 
 export interface ExportOptions {
   dir: string;
@@ -33,9 +35,11 @@ export interface ExportOptions {
   /** Leave the out-of-fold label-mistake search out of the report. */
   skipMistakes?: boolean;
   projectPath: string;
+  /** The engine's computing workers (the model is built, the mistakes found, there). */
+  workers: WorkerPool;
   modelsDir?: string;
   signal?: AbortSignal;
-  progress?: (stage: string, done: number, total: number, message?: string) => void;
+  progress?: (stage: JobStage<'export'>, done: number, total: number, message?: string) => void;
 }
 
 
@@ -57,6 +61,8 @@ export async function exportProject(db: Db, options: ExportOptions): Promise<Exp
   const skipped: SkippedItem[] = [];
   const step: ExportStep = {
     db,
+    projectPath: options.projectPath,
+    workers: options.workers,
     dir: staging.dir,
     modelsDir: options.modelsDir,
     signal: options.signal,

@@ -1,5 +1,7 @@
 /** Shapes shared by the exporters. */
+import type { JobStage } from '../../../shared/jobs';
 import type { Db } from '../catalogue/open';
+import type { WorkerPool } from '../workers/worker-pool';
 
 export type ExportFormat = 'tfjs' | 'report' | 'dataset' | 'codes';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['tfjs', 'report', 'dataset', 'codes'];
@@ -23,11 +25,14 @@ export interface SkippedItem {
 /** What every exporter gets: where to write, the catalogue, and the job's signal and progress. */
 export interface ExportStep {
   db: Db;
+  /** The project file (worker threads read it) and the engine's computing workers. */
+  projectPath: string;
+  workers: WorkerPool;
   /** The staging folder being written. */
   dir: string;
   modelsDir?: string;
   signal?: AbortSignal;
-  progress(stage: string, done: number, total: number, message?: string): void;
+  progress(stage: JobStage<'export'>, done: number, total: number, message?: string): void;
   written(file: WrittenFile): void;
   skipped(item: SkippedItem): void;
 }

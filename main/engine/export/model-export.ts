@@ -9,13 +9,12 @@ import path from 'node:path';
 import type { RunDetail, RunMetrics } from '../../../shared/api/training';
 import { GraftError } from '../errors';
 import { getBackbone } from '../tf/registry';
-import { getTf } from '../tf/runtime';
 import { resolveWeights } from '../tf/weights';
 import type { StoredModel } from '../model/stored-model';
 import { appVersion, tfjsVersion } from './app-version';
 import type { ExportStep } from './export-types';
 import { buildGraphModelExport } from './graph-model-export';
-import { buildLayersModelExport, EXPORT_INPUT_RANGE, type BuiltArtifacts, type ResolvedBackbone } from './layers-model-export';
+import { EXPORT_INPUT_RANGE, type BuiltArtifacts, type ResolvedBackbone } from './layers-model-export';
 import { writeModelFolder } from './model-folder-io';
 
 /** The Teachable Machine image-model format version this export follows. */
@@ -94,8 +93,12 @@ export async function exportModel(step: ExportStep, run: RunDetail, stored: Stor
     if (stored.fineTuned) throw new GraftError('bad_model', 'Fine-tuned graph-model backbones cannot be exported.');
     built = buildGraphModelExport(stored, backbones[0]);
   } else {
-    const { tf } = await getTf();
-    built = await buildLayersModelExport(tf, stored, backbones);
+    // Folding batch-norm and laying out every weight is TensorFlow work: a worker's.
+    built = await step.workers.run(
+      'build-layers-export',
+      { projectPath: step.projectPath, runId: run.id, backbones: backbones.map((b) => ({ id: b.spec.id, dir: b.dir })) },
+      { signal: step.signal },
+    );
   }
   if (step.signal?.aborted) throw new GraftError('cancelled', 'The export was cancelled; nothing was written.');
   step.progress('model', 2, 3, 'writing the model');

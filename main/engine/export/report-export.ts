@@ -3,6 +3,7 @@
  * `report.html`. Likely label mistakes come from out-of-fold predictions on the run's
  * codes (`findMistakes`), the same list the app's review view shows.
  */
+import { splitCounts } from '../catalogue/splits';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunDetail } from '../../../shared/api/training';
@@ -27,7 +28,7 @@ export interface ReportOptions {
 
 export async function collectReportData(step: ExportStep, run: RunDetail | null, options: ReportOptions): Promise<ReportData> {
   const classes = listClasses(step.db).map((c) => ({ name: c.name, color: c.color, count: c.count }));
-  const splits = run?.metrics?.counts ?? splitCounts(step);
+  const splits = run?.metrics?.counts ?? splitCounts(step.db);
   const evaluation = (e: NonNullable<RunDetail['metrics']>['test']) => (e && run ? summariseConfusion(run.classes, e.confusion) : null);
   let mistakes: ReportMistake[] = [];
   if (run && options.mistakes !== false) mistakes = await likelyMistakes(step, run);
@@ -67,16 +68,6 @@ export async function exportReport(step: ExportStep, run: RunDetail | null, opti
   step.progress('report', 1, 1);
 }
 
-function splitCounts(step: ExportStep): Record<string, number> {
-  const rows = step.db
-    .prepare(
-      `SELECT s.split AS split, COUNT(*) AS n FROM splits s JOIN images i ON i.id = s.image_id
-         JOIN classes c ON c.id = i.class_id AND c.deleted_at IS NULL WHERE i.conflict = 0 GROUP BY s.split`,
-    )
-    .all() as Array<{ split: string; n: number }>;
-  return Object.fromEntries(rows.map((r) => [r.split, r.n]));
-}
-
 async function likelyMistakes(step: ExportStep, run: RunDetail): Promise<ReportMistake[]> {
   let result;
   try {
@@ -87,6 +78,8 @@ async function likelyMistakes(step: ExportStep, run: RunDetail): Promise<ReportM
       seed: run.seed,
       signal: step.signal,
       progress: (stage, done, total) => step.progress('mistakes', done, total, stage),
+      projectPath: step.projectPath,
+      pool: step.workers,
     });
   } catch (err) {
     if (step.signal?.aborted || (err instanceof GraftError && err.code === 'cancelled')) throw err;

@@ -47,10 +47,7 @@ export function openStagingFolder(target: string, options: { force?: boolean } =
   // First put back content an interrupted export moved aside, so the check below sees it.
   removeLeftovers(parent, path.basename(abs));
   if (!isEmptyOrMissing(abs) && !options.force) {
-    throw new GraftError(
-      'conflict',
-      `${abs} is not empty. Choose an empty or new folder, or pass --force to replace its content.`,
-    );
+    throw new GraftError('not_empty', `${abs} is not empty. Choose an empty or new folder, or replace its content.`);
   }
   try {
     fs.mkdirSync(parent, { recursive: true });

@@ -1,5 +1,6 @@
 import type { codesMethods, BackboneInfo, RuntimeInfo } from '../../../shared/api/codes';
-import { codeCounts, deleteCodes } from '../codes/store';
+import { countImagesWithPresentFile } from '../catalogue/images';
+import { codeCounts, deleteCodes } from '../catalogue/codes';
 import { ensureCodes } from '../codes/extract';
 import { GraftError } from '../errors';
 import { addUserBackbone, inspectModelFolder } from '../tf/backbone';
@@ -23,12 +24,10 @@ export const codesHandlers: HandlerMap<keyof typeof codesMethods> = {
   'backbones.remove': (_engine, { id }) => ({ removed: removeUserBackbone(id) }),
 
   'codes.start': (engine, { backbones, views }) => {
-    if (engine.jobs.isRunning('codes')) {
-      throw new GraftError('busy', 'Codes are already being computed for this project; wait for that job or cancel it.');
-    }
+    const db = engine.db;
     const handle = engine.jobs.start('codes', async (ctx) => {
       try {
-        return await ensureCodes(engine.db, {
+        return await ensureCodes(db, {
           backbones,
           views,
           modelsDir: engine.options.modelsDir,
@@ -43,12 +42,14 @@ export const codesHandlers: HandlerMap<keyof typeof codesMethods> = {
   },
 
   'codes.status': (engine) => ({
-    images: (engine.db.prepare('SELECT COUNT(*) AS n FROM images i WHERE EXISTS (SELECT 1 FROM files f WHERE f.image_id = i.id AND f.missing = 0)').get() as { n: number }).n,
+    images: countImagesWithPresentFile(engine.db),
     codes: codeCounts(engine.db),
   }),
 
   'codes.clear': (engine, { backbone }) => {
-    if (engine.jobs.isRunning('codes')) throw new GraftError('busy', 'Wait for the running codes job to finish (or cancel it) before clearing codes.');
+    if (engine.jobs.isRunning('codes') || engine.jobs.isRunning('train')) {
+      throw new GraftError('busy', 'Codes are being computed; wait for that to finish (or cancel it) before clearing codes.');
+    }
     const deleted = deleteCodes(engine.db, backbone);
     engine.emit('catalogue.changed', { areas: ['codes'] });
     return { deleted };

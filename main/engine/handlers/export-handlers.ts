@@ -1,18 +1,16 @@
 import type { exportMethods } from '../../../shared/api/export';
-import { GraftError } from '../errors';
 import { exportProject } from '../export/export-project';
 import { openStagingFolder } from '../export/staging-folder';
 import type { HandlerMap } from '../dispatch';
 
 export const exportHandlers: HandlerMap<keyof typeof exportMethods> = {
   'export.start': (engine, p) => {
-    if (engine.jobs.isRunning('export')) {
-      throw new GraftError('busy', 'An export is already running. Wait for it to finish, or cancel it first.');
-    }
+    const db = engine.db;
+    engine.jobs.assertCanStart('export');
     // Refuse a non-empty folder now, as an error of the call, rather than as a failed job.
     openStagingFolder(p.dir, { force: p.force }).discard();
     const job = engine.jobs.start('export', (ctx) =>
-      exportProject(engine.db, {
+      exportProject(db, {
         dir: p.dir,
         runId: p.runId,
         formats: p.formats,
@@ -20,7 +18,8 @@ export const exportHandlers: HandlerMap<keyof typeof exportMethods> = {
         force: p.force,
         backbones: p.backbones,
         skipMistakes: !p.mistakes,
-        projectPath: engine.projectPath,
+        projectPath: engine.projectPath!,
+        workers: engine.compute,
         modelsDir: engine.options.modelsDir,
         signal: ctx.signal,
         progress: (stage, done, total, message) => ctx.progress(stage, done, total, message),

@@ -1,19 +1,18 @@
 import type { CatalogueArea } from '../../../shared/events';
-import { countImages, getImage, listImageIds, listImages } from '../catalogue/images';
+import { countImages, getImage, imagesAtPaths, listImageIds, listImages } from '../catalogue/images';
 import { getStatus } from '../catalogue/status';
-import { GraftError } from '../errors';
+import type { HandlerMap } from '../dispatch';
 import { importFolder } from '../importer/import-folder';
 import { resolveImportRoot } from '../importer/scan';
-import type { HandlerMap } from '../dispatch';
 
-type ImportMethod = 'project.status' | 'import.start' | 'images.count' | 'images.list' | 'images.ids' | 'images.get' | 'jobs.cancel';
+type ImportMethod = 'project.status' | 'import.start' | 'images.count' | 'images.list' | 'images.ids' | 'images.get' | 'images.resolve' | 'jobs.list' | 'jobs.cancel';
 
 /** Where an import's changes show: new images, new classes from folder names, labels and conflicts. */
 const IMPORT_AREAS: CatalogueArea[] = ['images', 'classes', 'labels'];
 
-/** project.status, import.start, images.*, jobs.cancel. */
+/** project.status, import.start, images.*, jobs.*. */
 export const importHandlers: Pick<HandlerMap<ImportMethod>, ImportMethod> = {
-  'project.status': (engine) => ({ ...getStatus(engine.db), path: engine.projectPath }),
+  'project.status': (engine) => ({ ...getStatus(engine.db), path: engine.projectPath! }),
 
   /**
    * Starts importing a folder as a job: progress arrives as `job.progress`, images
@@ -21,13 +20,12 @@ export const importHandlers: Pick<HandlerMap<ImportMethod>, ImportMethod> = {
    * ImportSummary. The folder is checked first, so a typo fails the call itself.
    */
   'import.start': async (engine, p) => {
+    const db = engine.db;
     const root = await resolveImportRoot(p.folder);
-    if (engine.jobs.isRunning('import')) {
-      throw new GraftError('busy', 'An import is already running. Wait for it to finish (or cancel it), then import this folder.');
-    }
     const job = engine.jobs.start('import', (ctx) =>
-      importFolder(engine.db, root, {
+      importFolder(db, root, {
         signal: ctx.signal,
+        workers: engine.media,
         onProgress: (stage, done, total) => ctx.progress(stage, done, total),
         onBatch: () => engine.emit('catalogue.changed', { areas: IMPORT_AREAS }),
       }),
@@ -40,6 +38,8 @@ export const importHandlers: Pick<HandlerMap<ImportMethod>, ImportMethod> = {
     listImages(engine.db, p.filter, { sort: p.sort, descending: p.descending, offset: p.offset, limit: p.limit }),
   'images.ids': (engine, p) => ({ ids: listImageIds(engine.db, p.filter, p.sort, p.descending) }),
   'images.get': (engine, p) => getImage(engine.db, p.id),
+  'images.resolve': (engine, p) => imagesAtPaths(engine.db, p.paths),
 
+  'jobs.list': (engine) => engine.jobs.list(),
   'jobs.cancel': (engine, p) => ({ cancelled: engine.jobs.cancel(p.jobId) }),
 };

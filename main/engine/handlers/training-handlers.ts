@@ -2,60 +2,32 @@ import type { trainingMethods, PredictionItem } from '../../../shared/api/traini
 import type { Engine } from '../engine';
 import type { HandlerMap } from '../dispatch';
 import { GraftError } from '../errors';
+import { loadExportedModel } from '../export/exported-model';
 import { findMistakes } from '../training/find-mistakes';
-import { expandInputs, loadPredictor, predictFiles, topK, type Predictor } from '../training/predict';
-import { currentRunId, deleteRun, getRun, listRuns, reconcileInterruptedRuns, setCurrentRun } from '../training/runs';
+import { expandInputs, predictFiles, topK } from '../training/predict';
+import { deleteRun, getRun, listRuns, reconcileInterruptedRuns, setCurrentRun } from '../catalogue/runs';
 import { runTraining } from '../training/train';
 
 type TrainingMethod = keyof typeof trainingMethods;
 
-/**
- * The loaded current model per open project, so the drop pane's second prediction is
- * warm (backbones loaded, kernels set up). Replaced when the current run changes.
- */
-const predictors = new WeakMap<Engine, Promise<Predictor>>();
-
-async function currentPredictor(engine: Engine, runId?: string): Promise<Predictor> {
-  const wanted = runId ?? currentRunId(engine.db);
-  if (!wanted) throw new GraftError('no_trained_model', 'This project has no trained model yet. Train one first.');
-  const cached = predictors.get(engine);
-  if (cached) {
-    const p = await cached.catch(() => null);
-    if (p && p.runId === wanted) return p;
-    p?.dispose();
-    predictors.delete(engine);
-  }
-  const loading = loadPredictor(engine.db, { runId: wanted, modelsDir: engine.options.modelsDir });
-  predictors.set(engine, loading);
-  loading.catch(() => predictors.delete(engine));
-  return loading;
-}
-
-/** Drops the cached predictor (after its run was deleted, or when the project closes). */
-export function releasePredictor(engine: Engine): void {
-  const cached = predictors.get(engine);
-  predictors.delete(engine);
-  cached?.then((p) => p.dispose()).catch(() => undefined);
-}
-
 export const trainingHandlers: HandlerMap<TrainingMethod> = {
   /**
-   * Starts a training run as a job: progress as `job.progress` (stages 'codes',
-   * 'head', 'fine-tune'), each epoch as `training.epoch`, the TrainResult in
-   * `job.finished`. Fails at once when a run is already training.
+   * Starts a training run as a job: progress as `job.progress` (stages 'codes', 'head',
+   * 'fine-tune', 'score'), each epoch as `training.epoch`, the TrainResult in `job.finished`.
    */
   'train.start': (engine, p) => {
-    if (engine.jobs.isRunning('train')) {
-      throw new GraftError('busy', 'A training run is already in progress. Wait for it to finish, or cancel it first.');
-    }
+    const db = engine.db;
     const job = engine.jobs.start('train', (ctx) =>
       runTraining(
         {
-          db: engine.db,
+          db,
+          projectPath: engine.projectPath!,
+          workers: engine.compute,
           modelsDir: engine.options.modelsDir,
           jobId: ctx.jobId,
           signal: ctx.signal,
-          progress: (stage, done, total, message) => ctx.progress(stage, done, total, message),
+          progress: ctx.progress,
+          plan: ctx.plan,
           onEpoch: (e) => engine.emit('training.epoch', e),
           onRunsChanged: () => engine.emit('catalogue.changed', { areas: ['runs'] }),
         },
@@ -72,7 +44,7 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
   'runs.get': (engine, p) => getRun(engine.db, p.id),
   'runs.delete': (engine, p) => {
     deleteRun(engine.db, p.id);
-    releasePredictor(engine);
+    engine.predictors.release();
     engine.emit('catalogue.changed', { areas: ['runs'] });
     return { deleted: true };
   },
@@ -84,17 +56,51 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
     return summary;
   },
 
-  'mistakes.get': (engine, p) => findMistakes(engine.db, { limit: p.limit, backbones: p.backbones, modelsDir: engine.options.modelsDir }),
+  'mistakes.start': (engine, p) => {
+    const db = engine.db;
+    const job = engine.jobs.start('mistakes', (ctx) =>
+      findMistakes(db, {
+        limit: p.limit,
+        backbones: p.backbones,
+        modelsDir: engine.options.modelsDir,
+        signal: ctx.signal,
+        progress: ctx.progress,
+        projectPath: engine.projectPath!,
+        pool: engine.compute,
+      }),
+    );
+    return { jobId: job.jobId };
+  },
 
-  'predict.files': async (engine, p) => {
+  /**
+   * Predicts files as a job. The inputs are checked first (a missing path, a folder without
+   * images), so a typo fails the call itself rather than a job.
+   */
+  'predict.start': (engine, p) => {
     const files = expandInputs(p.paths);
-    const predictor = await currentPredictor(engine, p.runId);
-    const predictions = await predictFiles(predictor, files, { top: p.top });
-    return { runId: predictor.runId, predictions };
+    if (!p.modelDir) engine.requireProject();
+    const job = engine.jobs.start('predict', async (ctx) => {
+      ctx.progress('load', 0, 1);
+      const exported = p.modelDir ? await loadExportedModel(p.modelDir, engine.compute) : null;
+      try {
+        const predictor = exported ?? (await engine.predictors.get(p.runId));
+        ctx.progress('load', 1, 1);
+        const predictions = await predictFiles(predictor, files, {
+          top: p.top,
+          strict: p.strict,
+          signal: ctx.signal,
+          onProgress: (done, total) => ctx.progress('predict', done, total),
+        });
+        return { runId: predictor.runId, predictions };
+      } finally {
+        exported?.dispose();
+      }
+    });
+    return { jobId: job.jobId };
   },
 
   'predict.image': async (engine, p): Promise<PredictionItem> => {
-    const predictor = await currentPredictor(engine);
+    const predictor = await engine.predictors.get();
     const source = p.path ? expandInputs([p.path])[0] : Buffer.from(p.base64!, 'base64');
     if (!p.path && (source as Buffer).length === 0) throw new GraftError('bad_image', 'The dropped data is empty.');
     const [probs] = await predictor.probabilities([source]);

@@ -6,8 +6,8 @@
  *    unchanged and cost nothing; recorded files the scan did not find are marked
  *    missing (never deleted: their labels and codes wait for them to come back).
  * 3. The rest are read, hashed (sha256) and, when their bytes are new, decoded and
- *    thumbnailed by sharp on libuv's thread pool, several at a time so that every
- *    core is busy. Bytes already known (a duplicate) are not decoded twice.
+ *    thumbnailed in the engine's worker threads (prepare-file.ts), several at a time so
+ *    that every core is busy. Bytes already known (a duplicate) are not decoded twice.
  * 4. Results are committed in path order, a batch per transaction, so a kill loses
  *    at most the batch in flight, and "the first file" of a duplicate or a conflict
  *    is always the same one whatever the timing.
@@ -16,18 +16,17 @@
  * taking new files, commits the finished ones and returns with `cancelled: true`;
  * importing again carries on where it stopped.
  */
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import type { ImportSummary, SkippedReport } from '../../../shared/types';
 import type { Db } from '../catalogue/open';
 import { getStatus } from '../catalogue/status';
+import type { FileToRecord } from '../catalogue/import-records';
+import { CatalogueWriter, RecordError } from '../catalogue/import-records';
+import type { WorkerPool } from '../workers/worker-pool';
 import type { Thumbnailed } from './decode';
-import { describeDecodeFailure, ImageDecodeError, MAX_FILE_BYTES, thumbnailFromBytes } from './decode';
-import type { FileToRecord } from './record';
-import { CatalogueWriter, RecordError } from './record';
+import { hashFile, thumbnailFile } from './prepare-file';
 import type { ScannedFile, ScanResult } from './scan';
-import { errnoText, scanFolder } from './scan';
+import { scanFolder } from './scan';
 
 export type ImportStage = 'scan' | 'import';
 
@@ -39,6 +38,11 @@ export interface ImportOptions {
   onBatch?: () => void;
   /** Files decoded at once (default: cores + 2, enough to keep every core busy while others read). */
   concurrency?: number;
+  /**
+   * Worker threads that read, hash and decode the files (the engine's media pool). Without
+   * them (tests, scripts) the same work runs on this thread.
+   */
+  workers?: WorkerPool;
   /** Most files per transaction (default 100); a batch is also committed after a second. */
   batchSize?: number;
 }
@@ -64,13 +68,17 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
     throw err;
   }
 
+  const work = {
+    hash: (path: string) => (options.workers ? options.workers.run('hash-file', { path }, { signal }) : hashFile({ path })),
+    thumbnail: (path: string, hash: string) => (options.workers ? options.workers.run('thumbnail-file', { path, hash }, { signal }) : thumbnailFile({ path, hash })),
+  };
   const writer = new CatalogueWriter(db, started);
   const recorded = writer.filesUnder(scan.root);
   const toProcess: ScannedFile[] = [];
   let unchanged = 0;
   /** Whether anything but new files changed the catalogue (files gone or back, labels adopted). */
   let touched = false;
-  db.transaction(() => {
+  writer.inTransaction(() => {
     for (const f of scan.files) {
       const r = recorded.get(f.path);
       if (r && r.size === f.size && r.mtime_ms === f.mtimeMs) {
@@ -88,7 +96,7 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
         touched = true;
       }
     }
-  })();
+  });
 
   const total = scan.files.length;
   progress('import', unchanged, total);
@@ -106,32 +114,15 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
 
   async function prepare(f: ScannedFile): Promise<Prepared> {
     const skip = (reason: string): Prepared => ({ kind: 'skip', skip: { path: f.path, reason } });
-    let bytes: Buffer;
-    let mtimeMs: number;
-    let handle: fs.promises.FileHandle | undefined;
-    try {
-      // O_NONBLOCK: if the file was swapped for a named pipe since the scan, opening
-      // it must not wait forever for a writer.
-      handle = await fs.promises.open(f.path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-      const st = await handle.stat();
-      if (!st.isFile()) return skip('not a regular file');
-      if (st.size > MAX_FILE_BYTES) return skip(`too large to import (${(st.size / 2 ** 30).toFixed(1)} GiB)`);
-      bytes = await handle.readFile();
-      mtimeMs = Math.trunc(st.mtimeMs);
-    } catch (err) {
-      return skip(`cannot read: ${errnoText(err)}`);
-    } finally {
-      await handle?.close().catch(() => {});
-    }
-    if (bytes.length === 0) return skip('empty file (0 bytes)');
-    const hash = createHash('sha256').update(bytes).digest('hex');
-    const file: FileToRecord = { path: f.path, folderClass: f.folderClass, size: bytes.length, mtimeMs, hash };
+    const hashed = await work.hash(f.path);
+    if (!hashed.ok) return skip(hashed.reason);
+    const { hash } = hashed;
+    const file: FileToRecord = { path: f.path, folderClass: f.folderClass, size: hashed.size, mtimeMs: hashed.mtimeMs, hash };
     if (writer.hasImage(hash)) return { kind: 'file', file };
     let decoding = claims.get(hash);
     if (!decoding) {
-      decoding = thumbnailFromBytes(bytes).then(
-        (decoded) => ({ ok: true, decoded }),
-        (err) => ({ ok: false, reason: err instanceof ImageDecodeError ? err.reason : describeDecodeFailure(err) }),
+      decoding = work.thumbnail(f.path, hash).then((t) =>
+        t.ok ? { ok: true, decoded: { ...t.facts, thumbnail: Buffer.from(t.thumbnail.buffer, t.thumbnail.byteOffset, t.thumbnail.byteLength) } } : t,
       );
       claims.set(hash, decoding);
     }
@@ -153,7 +144,7 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
     while (end < results.length && results[end]) end++;
     if (end === committed) return;
     if (!force && end - committed < batchSize && Date.now() - lastCommit < 1000) return;
-    db.transaction(() => {
+    writer.inTransaction(() => {
       for (let i = committed; i < end; i++) {
         const r = results[i]!;
         if (r.kind === 'skip') {
@@ -174,7 +165,7 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
           skipped.push({ path: r.file.path, reason: err.message });
         }
       }
-    })();
+    });
     for (let i = committed; i < end; i++) results[i] = undefined;
     committed = end;
     lastCommit = Date.now();
@@ -201,7 +192,7 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
   commitReady(true);
 
   const cancelled = Boolean(signal?.aborted) && committed < toProcess.length;
-  db.transaction(() => writer.removeOrphans())();
+  writer.inTransaction(() => writer.removeOrphans());
   if (toProcess.length || touched) options.onBatch?.();
 
   const status = getStatus(db);

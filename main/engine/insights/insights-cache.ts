@@ -8,15 +8,24 @@ import type { InsightLists, PredictionsSnapshot, ProjectionResult, SuggestedFix 
 import type { MistakesResult } from '../../../shared/api/training';
 import type { CatalogueArea } from '../../../shared/events';
 import type { Db } from '../catalogue/open';
+import { GraftError } from '../errors';
+import type { JobManager } from '../jobs/job-manager';
+import type { WorkerPool } from '../workers/worker-pool';
 import { findMistakes } from '../training/find-mistakes';
-import { currentRunId } from '../training/runs';
-import { computePredictions, liveClassIds } from './predictions';
-import { prelabelledIds, unlabelledIds } from './prelabel';
+import { currentRunId } from '../catalogue/runs';
+import { computePredictions } from './predictions';
+import { liveClassIds, liveClassNames } from '../catalogue/classes';
+import { liveLabels } from '../catalogue/labels';
+import { prelabelledIds, unlabelledIds } from '../catalogue/prelabel';
 import { computeProjection } from './projection';
 
+/** What the cache needs of the open project: its catalogue, where weights are, and its changes. */
 export interface InsightsSource {
-  db: Db;
-  modelsDir?: string;
+  readonly db: Db;
+  readonly options: { modelsDir?: string };
+  readonly jobs: JobManager;
+  readonly projectPath: string | null;
+  readonly compute: WorkerPool;
   on(event: 'catalogue.changed', handler: (payload: { areas: CatalogueArea[] }) => void): () => void;
 }
 
@@ -64,12 +73,12 @@ export class InsightsCache {
   }
 
   predictions(): Promise<PredictionsSnapshot> {
-    this.#predictions = this.#fresh(this.#predictions, () => computePredictions(this.source.db));
+    this.#predictions = this.#fresh(this.#predictions, () => computePredictions(this.source.db, this.source.projectPath!, this.source.compute));
     return this.#predictions.value;
   }
 
   projection(): Promise<ProjectionResult> {
-    this.#projection = this.#fresh(this.#projection, () => computeProjection(this.source.db));
+    this.#projection = this.#fresh(this.#projection, () => computeProjection(this.source.db, this.source.projectPath!, this.source.compute));
     return this.#projection.value;
   }
 
@@ -77,7 +86,7 @@ export class InsightsCache {
     const db = this.source.db;
     const predictions = await this.predictions();
     const unlabelled = new Set(unlabelledIds(db));
-    const labelOf = currentLabels(db);
+    const labelOf = liveLabels(db);
     const base = { runId: predictions.runId, prelabelled: prelabelledIds(db).slice(0, options.limit) };
     if (!predictions.runId) {
       return { ...base, misclassified: [], suspects: [], nearDuplicates: [], lowConfidence: [], unlabelled: [], outOfFoldAccuracy: null, analysed: false };
@@ -108,7 +117,7 @@ export class InsightsCache {
     };
     if (!mistakes) return { ...cheap, suspects: [], nearDuplicates: [], outOfFoldAccuracy: null, analysed: false };
     const nameToId = new Map(predictions.classes.map((c, i) => [c, classIds[i]]));
-    const liveNames = classNames(db);
+    const liveNames = liveClassNames(db);
     const suspects: SuggestedFix[] = [];
     for (const s of mistakes.suspects) {
       const suggestedClassId = nameToId.get(s.predicted) ?? liveIdByName(liveNames, s.predicted);
@@ -128,12 +137,29 @@ export class InsightsCache {
     };
   }
 
-  /** Computed once per run with a generous limit (later calls slice it); concurrent askers share it. */
+  /**
+   * Computed once per run with a generous limit (later calls slice it); concurrent askers
+   * share it. It runs as a 'mistakes' job, so the studio shows its progress and can cancel it.
+   */
   #mistakesFor(wanted: number): Promise<MistakesResult> {
     const key = `${this.#key()}:${wanted}`;
     const cached = this.#mistakes;
     if (cached && cached.key === key) return cached.value;
-    const value = findMistakes(this.source.db, { limit: wanted, modelsDir: this.source.modelsDir });
+    const job = this.source.jobs.start('mistakes', (ctx) =>
+      findMistakes(this.source.db, {
+        limit: wanted,
+        modelsDir: this.source.options.modelsDir,
+        signal: ctx.signal,
+        progress: ctx.progress,
+        projectPath: this.source.projectPath!,
+        pool: this.source.compute,
+      }),
+    );
+    const value = job.done.then((f) => {
+      if (f.status === 'finished') return f.result;
+      if (f.status === 'cancelled') throw new GraftError('cancelled', 'The likely-mistakes analysis was cancelled.');
+      throw new GraftError(f.error.code, f.error.message);
+    });
     this.#mistakes = { key, value };
     value.then(
       (result) => {
@@ -157,19 +183,6 @@ export class InsightsCache {
     });
     return entry;
   }
-}
-
-/** Live class id of every labelled image. */
-function currentLabels(db: Db): Map<number, number> {
-  const rows = db
-    .prepare(`SELECT i.id, i.class_id AS classId FROM images i JOIN classes c ON c.id = i.class_id AND c.deleted_at IS NULL`)
-    .all() as Array<{ id: number; classId: number }>;
-  return new Map(rows.map((r) => [r.id, r.classId]));
-}
-
-function classNames(db: Db): Map<number, string> {
-  const rows = db.prepare('SELECT id, name FROM classes WHERE deleted_at IS NULL').all() as Array<{ id: number; name: string }>;
-  return new Map(rows.map((r) => [r.id, r.name]));
 }
 
 function liveIdByName(names: Map<number, string>, name: string): number | null {

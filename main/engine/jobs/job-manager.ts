@@ -1,20 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import type { JobKind, JobProgress } from '../../../shared/types';
-import type { JobFinished } from '../../../shared/events';
-import { toErrorPayload } from '../errors';
+import type { JobFinished, JobFinishedOf, JobKind, JobProgress, JobProgressOf, JobResult, JobStage, RunningJob } from '../../../shared/jobs';
+import { JOB_CONFLICTS } from '../../../shared/jobs';
+import { GraftError, toErrorPayload } from '../errors';
+import { ProgressMeter } from './progress-meter';
 
 /** What a running job gets: its cancel signal and a way to report progress. */
-export interface JobContext {
+export interface JobContext<K extends JobKind = JobKind> {
   readonly jobId: string;
   readonly signal: AbortSignal;
-  progress(stage: string, done: number, total: number, message?: string): void;
+  /** Progress within a stage; the manager measures rate and ETA (one meter for every job). */
+  progress(stage: JobStage<K>, done: number, total: number, message?: string): void;
+  /**
+   * The job's plan, for one overall ETA across stages: each stage's share of the whole
+   * (any positive numbers, e.g. expected seconds). Stages not listed count for nothing.
+   */
+  plan(shares: Partial<Record<JobStage<K>, number>>): void;
 }
 
-export interface JobHandle<T> {
+export interface JobHandle<K extends JobKind> {
   readonly jobId: string;
-  readonly kind: JobKind;
+  readonly kind: K;
   /** Settles when the job ends; never rejects (failures are in the status). */
-  readonly done: Promise<JobFinished & { result?: T }>;
+  readonly done: Promise<JobFinishedOf<K>>;
   cancel(): void;
 }
 
@@ -23,64 +30,86 @@ interface Listeners {
   finished(f: JobFinished): void;
 }
 
+interface Running {
+  kind: JobKind;
+  controller: AbortController;
+  startedAt: number;
+  latest: JobProgress | null;
+  done: Promise<unknown>;
+}
+
+/** How long `shutdown` lets running jobs finish by themselves before cancelling them. */
+export const SHUTDOWN_GRACE_MS = 5000;
+
+const RUNNING_NAMES: Record<JobKind, string> = {
+  import: 'An import',
+  codes: 'Computing codes',
+  train: 'A training run',
+  export: 'An export',
+  mistakes: 'The likely-mistakes analysis',
+  predict: 'A prediction',
+};
+
 /**
- * Runs long work (import, codes, training, export) with an AbortSignal, progress
- * with rate and ETA, and a status result: finished, cancelled or failed. Errors are
- * never lost: they end up in the job's status for whoever listens.
+ * Runs long work (import, codes, training, export, mistakes, prediction) with an
+ * AbortSignal, progress with rate and ETA, and a typed status result: finished, cancelled
+ * or failed. Which kinds may run together is declared once (shared/jobs.ts), not checked
+ * by each caller. Errors are never lost: they end up in the job's status.
  */
 export class JobManager {
-  private readonly running = new Map<string, { controller: AbortController; kind: JobKind; done: Promise<unknown> }>();
+  private readonly running = new Map<string, Running>();
 
   constructor(private readonly listeners: Listeners) {}
 
-  start<T>(kind: JobKind, work: (ctx: JobContext) => Promise<T>): JobHandle<T> {
+  /** Starts a job, or throws GraftError('busy') when a conflicting one is running. */
+  start<K extends JobKind>(kind: K, work: (ctx: JobContext<K>) => Promise<JobResult<K>>): JobHandle<K> {
+    this.assertCanStart(kind);
     const jobId = `${kind}-${randomUUID().slice(0, 8)}`;
     const controller = new AbortController();
-    const rate = new RateMeter();
+    const meter = new ProgressMeter<JobStage<K>>();
+    const entry: Running = { kind, controller, startedAt: Date.now(), latest: null, done: Promise.resolve() };
     let lastEmit = 0;
-    const ctx: JobContext = {
+    const ctx: JobContext<K> = {
       jobId,
       signal: controller.signal,
+      plan: (shares) => meter.plan(shares),
       progress: (stage, done, total, message) => {
         const now = Date.now();
-        rate.add(stage, done, total, now);
+        const measured = meter.add(stage, done, total, now);
+        const progress: JobProgressOf<K> = { jobId, kind, stage, done, total, ...measured, message };
+        entry.latest = progress as unknown as JobProgress;
         // At most ~10 events a second, but always the last one of a stage.
         if (now - lastEmit < 100 && done < total) return;
         lastEmit = now;
-        const r = rate.rate();
-        this.listeners.progress({
-          jobId,
-          kind,
-          stage,
-          done,
-          total,
-          rate: r,
-          etaSeconds: r > 0 && total >= done ? (total - done) / r : null,
-          message,
-        });
+        this.listeners.progress(entry.latest);
       },
     };
-    const done = (async () => {
-      let finished: JobFinished & { result?: T };
+    const done = (async (): Promise<JobFinishedOf<K>> => {
+      let finished: JobFinishedOf<K>;
       try {
         const result = await work(ctx);
-        finished = controller.signal.aborted
-          ? { jobId, kind, status: 'cancelled', result }
-          : { jobId, kind, status: 'finished', result };
+        finished = controller.signal.aborted ? { jobId, kind, status: 'cancelled', result } : { jobId, kind, status: 'finished', result };
       } catch (err) {
-        const payload = toErrorPayload(err);
-        finished =
-          controller.signal.aborted || payload.code === 'cancelled'
-            ? { jobId, kind, status: 'cancelled' }
-            : { jobId, kind, status: 'failed', error: payload };
+        const error = toErrorPayload(err);
+        finished = controller.signal.aborted || error.code === 'cancelled' ? { jobId, kind, status: 'cancelled' } : { jobId, kind, status: 'failed', error };
       } finally {
         this.running.delete(jobId);
       }
-      this.listeners.finished(finished);
+      this.listeners.finished(finished as JobFinished);
       return finished;
     })();
-    this.running.set(jobId, { controller, kind, done });
+    entry.done = done;
+    this.running.set(jobId, entry);
     return { jobId, kind, done, cancel: () => controller.abort() };
+  }
+
+  /** Throws GraftError('busy') naming the running job that `kind` may not run beside. */
+  assertCanStart(kind: JobKind): void {
+    for (const j of this.running.values()) {
+      if (JOB_CONFLICTS[kind].includes(j.kind) || JOB_CONFLICTS[j.kind].includes(kind)) {
+        throw new GraftError('busy', `${RUNNING_NAMES[j.kind]} is running. Wait for it to finish, or cancel it first.`);
+      }
+    }
   }
 
   cancel(jobId: string): boolean {
@@ -96,8 +125,20 @@ export class JobManager {
     return false;
   }
 
-  /** Cancels everything and waits until every job has ended. */
-  async shutdown(): Promise<void> {
+  list(): RunningJob[] {
+    return [...this.running.entries()].map(([jobId, j]) => ({ jobId, kind: j.kind, startedAt: j.startedAt, progress: j.latest }));
+  }
+
+  /**
+   * Lets running jobs finish for up to `graceMs` (a training run about to store its model,
+   * an export about to rename its folder), then cancels what is left and waits for it to end.
+   */
+  async shutdown(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+    if (this.running.size && graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.waitForIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
     for (const j of this.running.values()) j.controller.abort();
     await this.waitForIdle();
   }
@@ -105,34 +146,5 @@ export class JobManager {
   /** Resolves once no job is running (tests use it). */
   async waitForIdle(): Promise<void> {
     while (this.running.size) await Promise.allSettled([...this.running.values()].map((j) => j.done));
-  }
-}
-
-/**
- * Items per second over the last few seconds of one pass. A stage can count several passes
- * (codes: one per backbone, each from 0 to its own total), so a count that goes back or a
- * new total starts a new pass; measuring across it would give a negative rate.
- */
-export class RateMeter {
-  private stage = '';
-  private total = -1;
-  private samples: Array<{ t: number; done: number }> = [];
-
-  add(stage: string, done: number, total: number, t: number): void {
-    const last = this.samples[this.samples.length - 1];
-    if (stage !== this.stage || total !== this.total || (last && done < last.done)) {
-      this.stage = stage;
-      this.total = total;
-      this.samples = [];
-    }
-    this.samples.push({ t, done });
-    while (this.samples.length > 2 && t - this.samples[0].t > 5000) this.samples.shift();
-  }
-
-  rate(): number {
-    if (this.samples.length < 2) return 0;
-    const a = this.samples[0];
-    const b = this.samples[this.samples.length - 1];
-    return b.t > a.t ? ((b.done - a.done) * 1000) / (b.t - a.t) : 0;
   }
 }

@@ -2,18 +2,12 @@
  * Assembles feature rows for the head from cached codes: for each image, the codes of
  * every chosen backbone concatenated in order (the order is stored with the model).
  */
-import type { Db } from '../catalogue/open';
-import { readCodes } from '../codes/store';
 import type { Examples } from './head';
 
 export type View = 'center' | 'flip';
 
 /** Codes of one backbone and view, by image id (images without cached codes are absent). */
 export type CodeReader = (backbone: string, view: View, imageIds: number[]) => Map<number, Float32Array>;
-
-export function catalogueCodes(db: Db): CodeReader {
-  return (backbone, view, imageIds) => readCodes(db, backbone, view, imageIds);
-}
 
 export interface FeatureTable {
   /** Images that have codes for every backbone and view asked for, in input order. */

@@ -11,8 +11,7 @@
  * - Near-duplicates across classes: pairs of images with different labels whose codes
  *   are almost identical (cosine similarity), found with one matrix product.
  */
-import { yieldToEventLoop } from '../event-loop';
-import { GraftError } from '../errors';
+import { GraftError, type CancelSignal } from '../errors';
 import { trainHead, predictHead, type HeadConfig, type Tf } from './head';
 import { deriveSeed, seededRandom, shuffleInPlace } from './rng';
 
@@ -25,7 +24,7 @@ export interface OutOfFoldOptions {
   x: Float32Array;
   dim: number;
   labels: Int32Array;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   onFold?: (done: number, total: number) => void;
 }
 
@@ -109,13 +108,8 @@ export function confidentLearningSuspects(probs: Float32Array, labels: Int32Arra
   return suspects.sort((a, b) => b.margin - a.margin || a.index - b.index);
 }
 
-/**
- * Rows compared with all the others per step of `crossClassNearDuplicates`: one step is a
- * 64 × n matrix product (0.1–0.15 s for 10,000 images on the wasm backend).
- */
-const NEAR_DUPLICATE_BLOCK = 64;
-/** Rows normalised between turns of the event loop while preparing the comparison. */
-const PREPARE_ROWS = 1000;
+/** Rows compared with all the others per step of `crossClassNearDuplicates`: bounds the similarity block's memory (256 × n floats). */
+const NEAR_DUPLICATE_BLOCK = 256;
 
 export interface SimilarPair {
   a: number;
@@ -125,12 +119,10 @@ export interface SimilarPair {
 
 /**
  * Pairs (a < b) with different labels and cosine similarity ≥ threshold, most similar
- * first, at most `limit`. On 10,000 images the comparison is many seconds of matrix
- * products, so it works in blocks of rows and yields after each (and while it scales the
- * rows to unit length and lays out their transpose, which it does in plain arrays: done
- * as one tensor operation that took 0.7 s without a break).
+ * first, at most `limit`. It works in blocks of rows, so the similarity matrix of 10,000
+ * images (400 MB) never exists at once; it runs in a worker thread.
  */
-export async function crossClassNearDuplicates(tf: Tf, x: Float32Array, dim: number, labels: Int32Array, threshold: number, limit: number): Promise<SimilarPair[]> {
+export function crossClassNearDuplicates(tf: Tf, x: Float32Array, dim: number, labels: Int32Array, threshold: number, limit: number): SimilarPair[] {
   const n = labels.length;
   if (n < 2) return [];
   const rows = new Float32Array(n * dim);
@@ -145,13 +137,11 @@ export async function crossClassNearDuplicates(tf: Tf, x: Float32Array, dim: num
       rows[r * dim + j] = v;
       columns[j * n + r] = v;
     }
-    if (r % PREPARE_ROWS === PREPARE_ROWS - 1) await yieldToEventLoop();
   }
   const pairs: SimilarPair[] = [];
   const normedT = tf.tensor2d(columns, [dim, n]);
   try {
     for (let start = 0; start < n; start += NEAR_DUPLICATE_BLOCK) {
-      await yieldToEventLoop();
       const size = Math.min(NEAR_DUPLICATE_BLOCK, n - start);
       const sims = tf.tidy(() => tf.matMul(tf.tensor2d(rows.subarray(start * dim, (start + size) * dim), [size, dim]), normedT));
       const values = sims.dataSync();

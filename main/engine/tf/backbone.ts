@@ -48,6 +48,14 @@ export interface LoadOptions extends ResolveOptions {
   fast?: boolean;
   /** Skip resolution and verification: load from this folder (workers, after the main thread verified it). */
   weightsDir?: string;
+  /** Weights a fine-tuned run changed, applied before the fast path is compiled (it folds the current weights). */
+  tunedLayers?: TunedLayer[];
+}
+
+/** One layer's weights as a fine-tuned model stores them. */
+export interface TunedLayer {
+  name: string;
+  weights: Array<{ shape: number[]; values: Float32Array }>;
 }
 
 /** Loads a backbone by id (or spec), ready for inference. */
@@ -56,6 +64,7 @@ export async function loadBackbone(idOrSpec: string | BackboneSpec, options: Loa
   const { tf, runtime } = await getTf();
   const weights: ResolvedWeights = options.weightsDir ? { dir: options.weightsDir, from: 'folder' } : await resolveWeights(spec, options);
   const loaded = await loadModel(tf, runtime, spec.format, weights.dir, spec);
+  if (options.tunedLayers?.length) applyTunedLayers(tf, spec.id, loaded.layers, options.tunedLayers);
 
   let fast: FastForward | null = null;
   let slowReason: string | null = null;
@@ -157,6 +166,24 @@ function savedModelOutput(saved: unknown, x: tfjs.Tensor, output: string | undef
     return map[key];
   }
   return Array.isArray(out) ? out[0] : (out as tfjs.Tensor);
+}
+
+function applyTunedLayers(tf: Tf, id: string, model: tfjs.LayersModel | null, layers: TunedLayer[]): void {
+  if (!model) throw new GraftError('bad_model', `${id} is not a layers model, but the stored model fine-tuned it.`);
+  for (const l of layers) {
+    let layer: tfjs.layers.Layer;
+    try {
+      layer = model.getLayer(l.name);
+    } catch {
+      throw new GraftError('bad_model', `The backbone ${id} has no layer ${l.name}, which the model fine-tuned. The backbone's files changed; train again.`);
+    }
+    const tensors = l.weights.map((w) => tf.tensor(w.values, w.shape));
+    try {
+      layer.setWeights(tensors);
+    } finally {
+      tf.dispose(tensors);
+    }
+  }
 }
 
 function truncateAt(tf: Tf, model: tfjs.LayersModel, featureLayer: string | undefined): tfjs.LayersModel {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GraftError } from '../errors';
 import type { WorkerReply, WorkerRequest } from './embed-protocol';
+import type { TunedLayer } from './backbone';
 import type { BackboneSpec } from './registry';
 import type { RuntimeName } from './runtime';
 
@@ -17,6 +18,8 @@ export interface PoolOptions {
   workers?: number;
   /** Use the folded/fused forward path (default true). */
   fast?: boolean;
+  /** A fine-tuned run's changed layers, applied in each worker before compiling. */
+  tunedLayers?: TunedLayer[];
 }
 
 interface Slot {
@@ -42,10 +45,10 @@ export class EmbedPool {
     const pool = new EmbedPool(spec);
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     // One first, to learn the runtime (which decides how many more are worth starting).
-    await pool.spawn(spec, weightsDir, options.fast !== false);
+    await pool.spawn(spec, weightsDir, options.fast !== false, options.tunedLayers);
     const wanted = options.workers ?? (pool.runtime === 'tensorflow' ? 1 : Math.max(1, Math.min(cores, 8)));
     try {
-      await Promise.all(Array.from({ length: wanted - 1 }, () => pool.spawn(spec, weightsDir, options.fast !== false)));
+      await Promise.all(Array.from({ length: wanted - 1 }, () => pool.spawn(spec, weightsDir, options.fast !== false, options.tunedLayers)));
     } catch (err) {
       await pool.close();
       throw err;
@@ -105,8 +108,8 @@ export class EmbedPool {
     this.pending.clear();
   }
 
-  private spawn(spec: BackboneSpec, weightsDir: string, fast: boolean): Promise<void> {
-    const worker = new Worker(path.join(__dirname, 'embed-worker.js'), { workerData: { spec, weightsDir, fast } });
+  private spawn(spec: BackboneSpec, weightsDir: string, fast: boolean, tunedLayers?: TunedLayer[]): Promise<void> {
+    const worker = new Worker(path.join(__dirname, 'embed-worker.js'), { workerData: { spec, weightsDir, fast, tunedLayers } });
     const slot: Slot = { worker, inFlight: 0, numTensors: 0 };
     return new Promise<void>((resolve, reject) => {
       let started = false;

@@ -5,7 +5,7 @@
  * Started and fed by `embed-pool.ts`; never imported by anything else.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadBackbone, type Backbone } from './backbone';
+import { loadBackbone, type Backbone, type TunedLayer } from './backbone';
 import { toNetworkRange } from './preprocess';
 import type { BackboneSpec } from './registry';
 import type { WorkerReply, WorkerRequest } from './embed-protocol';
@@ -14,6 +14,7 @@ interface InitData {
   spec: BackboneSpec;
   weightsDir: string;
   fast: boolean;
+  tunedLayers?: TunedLayer[];
 }
 
 async function run(): Promise<void> {
@@ -22,7 +23,7 @@ async function run(): Promise<void> {
   const init = workerData as InitData;
   let backbone: Backbone;
   try {
-    backbone = await loadBackbone(init.spec, { weightsDir: init.weightsDir, fast: init.fast });
+    backbone = await loadBackbone(init.spec, { weightsDir: init.weightsDir, fast: init.fast, tunedLayers: init.tunedLayers });
   } catch (err) {
     const e = err as Error & { code?: string };
     const reply: WorkerReply = { type: 'error', message: e.message, code: typeof e.code === 'string' ? e.code : 'internal' };

@@ -115,9 +115,11 @@ function tryTfjsNode(): { tf?: Tf; error?: string } {
 export async function runtimeReport(): Promise<RuntimeReport> {
   const os = require('node:os') as typeof import('node:os');
   const node = packageVersion('@tensorflow/tfjs-node');
+  // Whether the Electron package is installed is the host's question (graft doctor asks it);
+  // the engine knows only whether it runs inside Electron.
   const electron = process.versions.electron
     ? { available: true, version: process.versions.electron, error: null }
-    : electronPackage();
+    : { available: false, version: null, error: 'not running inside Electron' };
   let runtime: TfRuntime | null = null;
   let runtimeError: string | null = null;
   try {
@@ -142,19 +144,6 @@ export async function runtimeReport(): Promise<RuntimeReport> {
 function loadsCheck(): { available: boolean; error: string | null } {
   const r = tryTfjsNode();
   return { available: Boolean(r.tf), error: r.error ?? null };
-}
-
-function electronPackage(): { available: boolean; version: string | null; error: string | null } {
-  const p = packageVersion('electron');
-  if (!p.version) return { available: false, version: null, error: 'not installed' };
-  try {
-    // The electron package exports the binary's path; it throws when the binary never downloaded.
-    const bin = require('electron') as unknown as string;
-    const exists = typeof bin === 'string' && require('node:fs').existsSync(bin);
-    return { available: exists, version: p.version, error: exists ? null : 'the Electron binary is missing' };
-  } catch (err) {
-    return { available: false, version: p.version, error: firstLine((err as Error).message) };
-  }
 }
 
 function packageVersion(name: string): { version: string | null } {

@@ -18,8 +18,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { FineTuneSettings, HeadSettings } from '../../../shared/api/training';
 import type { Split } from '../../../shared/types';
-import { yieldToEventLoop } from '../event-loop';
-import { GraftError } from '../errors';
+import { GraftError, type CancelSignal } from '../errors';
 import { loadBackbone, type Backbone } from '../tf/backbone';
 import { compileFastForward } from '../tf/fold';
 import { decodeForNetwork, toNetworkRange } from '../tf/preprocess';
@@ -42,7 +41,7 @@ export interface FineTuneInput {
   images: LabelledImage[];
   labels: Int32Array;
   rows: Record<Split, number[]>;
-  signal: AbortSignal;
+  signal: CancelSignal;
   progress(done: number, total: number, message: string): void;
   onEpoch?(m: EpochMetrics): void;
 }
@@ -184,7 +183,6 @@ export async function fineTune(input: FineTuneInput): Promise<FineTuneOutcome> {
           correct += h;
           step++;
           input.progress(spatial.prepared + step, spatial.prepared + batches * settings.epochs, `fine-tuning ${bb.id} (epoch ${epoch}/${settings.epochs})`);
-          await yieldToEventLoop();
         }
         const { accuracy, loss: valLoss } = validationScore();
         input.onEpoch?.({

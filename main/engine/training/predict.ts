@@ -6,17 +6,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type * as TF from '@tensorflow/tfjs';
 import type { PredictionItem } from '../../../shared/api/training';
 import type { Db } from '../catalogue/open';
+import { currentRunId, runWeights } from '../catalogue/runs';
 import { GraftError } from '../errors';
 import { isImageFileName } from '../importer/formats';
-import { loadBackbone, type Backbone } from '../tf/backbone';
-import type { ImageSource } from '../tf/preprocess';
-import { getTf } from '../tf/runtime';
-import { headPredictor } from '../model/head';
-import { currentRunId, runWeights } from './runs';
 import { decodeModel, type StoredModel } from '../model/stored-model';
+import { EmbedPool } from '../tf/embed-pool';
+import { decodeForNetwork, type ImageSource } from '../tf/preprocess';
+import { getBackbone } from '../tf/registry';
+import { resolveWeights } from '../tf/weights';
+import type { Resident, WorkerPool } from '../workers/worker-pool';
 
 export interface Predictor {
   readonly runId: string;
@@ -27,37 +27,38 @@ export interface Predictor {
   dispose(): void;
 }
 
-/** Loads the current model (or a given run) for prediction. */
-export async function loadPredictor(db: Db, options: { runId?: string; modelsDir?: string } = {}): Promise<Predictor> {
+/**
+ * Loads the current model (or a given run) for prediction. Nothing of it runs on the
+ * calling thread: each backbone runs in its extraction worker (the same as for codes, with
+ * the run's fine-tuned layers applied), the head and vote in a computing worker of `pool`.
+ */
+export async function loadPredictor(db: Db, options: { runId?: string; modelsDir?: string; projectPath: string; pool: WorkerPool }): Promise<Predictor> {
   const runId = options.runId ?? currentRunId(db);
   if (!runId) {
     throw new GraftError('no_trained_model', 'This project has no trained model yet. Train one first (graft train --project FILE).');
   }
   const model = decodeModel(runWeights(db, runId));
-  return predictorFor(model, runId, options.modelsDir);
-}
-
-/** A predictor for a decoded model (also used for exported models that carry the same format). */
-export async function predictorFor(model: StoredModel, runId: string, modelsDir?: string): Promise<Predictor> {
-  const { tf } = await getTf();
-  const backbones: Backbone[] = [];
+  const pools: EmbedPool[] = [];
+  let head: Resident | null = null;
   try {
     for (const b of model.backbones) {
-      const tuned = model.fineTuned?.backbone === b.id ? model.fineTuned : undefined;
-      // Fine-tuned weights go into the layers model, so its plain (unfused) path must run.
-      const bb = await loadBackbone(b.id, { modelsDir, fast: !tuned });
-      backbones.push(bb);
-      if (bb.dim !== b.dim) throw new GraftError('bad_model', `The backbone ${b.id} gives ${bb.dim}-d codes but the model was trained on ${b.dim}-d ones.`);
-      if (tuned) applyLayerWeights(tf, bb, tuned.layers);
+      const spec = getBackbone(b.id);
+      const weights = await resolveWeights(spec, { modelsDir: options.modelsDir });
+      const tuned = model.fineTuned?.backbone === b.id ? model.fineTuned.layers : undefined;
+      const pool = await EmbedPool.start(spec, weights.dir, { workers: 1, tunedLayers: tuned });
+      pools.push(pool);
+      if (pool.dim !== b.dim) throw new GraftError('bad_model', `The backbone ${b.id} gives ${pool.dim}-d codes but the model was trained on ${b.dim}-d ones.`);
     }
+    // Once for the predictor's life: the neighbour vote's kernel is every voter's codes.
+    head = (await options.pool.resident('load-head', { projectPath: options.projectPath, runId })).resident;
   } catch (err) {
-    backbones.forEach((b) => b.dispose());
+    await Promise.all(pools.map((p) => p.close()));
+    await head?.release();
     throw err;
   }
   const dim = model.head.inputDim;
   const k = model.classes.length;
-  // Once for the predictor's life: the neighbour vote's kernel is every voter's codes.
-  const head = headPredictor(tf, model.head);
+  const residentHead = head;
   return {
     runId,
     classes: model.classes,
@@ -67,12 +68,17 @@ export async function predictorFor(model: StoredModel, runId: string, modelsDir?
       for (const view of model.views) {
         const x = new Float32Array(sources.length * dim);
         let offset = 0;
-        for (const bb of backbones) {
-          const codes = await bb.embedImages(sources, { flip: view === 'flip' });
-          codes.forEach((c, i) => x.set(c, i * dim + offset));
-          offset += bb.dim;
+        for (const pool of pools) {
+          const size = pool.spec.inputSize;
+          const per = size * size * 3;
+          const pixels = new Uint8Array(sources.length * per);
+          const decoded = await Promise.all(sources.map((s) => decodeForNetwork(s, size, { flip: view === 'flip' })));
+          decoded.forEach((rgb, i) => pixels.set(rgb, i * per));
+          const codes = await pool.embed(pixels, sources.length);
+          for (let i = 0; i < sources.length; i++) x.set(codes.subarray(i * pool.dim, (i + 1) * pool.dim), i * dim + offset);
+          offset += pool.dim;
         }
-        const p = head.predict(x, sources.length);
+        const p = await residentHead.run('score-head', { x, rows: sources.length });
         sum.forEach((s, i) => {
           for (let j = 0; j < k; j++) s[j] += p[i * k + j] / model.views.length;
         });
@@ -80,28 +86,10 @@ export async function predictorFor(model: StoredModel, runId: string, modelsDir?
       return sum;
     },
     dispose() {
-      head.dispose();
-      backbones.forEach((b) => b.dispose());
+      void residentHead.release();
+      for (const pool of pools) void pool.close();
     },
   };
-}
-
-function applyLayerWeights(tf: typeof TF, bb: Backbone, layers: NonNullable<StoredModel['fineTuned']>['layers']): void {
-  if (!bb.layersModel) throw new GraftError('bad_model', `${bb.id} is not a layers model, but the stored model fine-tuned it.`);
-  for (const l of layers) {
-    let layer: TF.layers.Layer;
-    try {
-      layer = bb.layersModel.getLayer(l.name);
-    } catch {
-      throw new GraftError('bad_model', `The backbone ${bb.id} has no layer ${l.name}, which the model fine-tuned. The backbone's files changed; train again.`);
-    }
-    const tensors = l.weights.map((w) => tf.tensor(w.values, w.shape));
-    try {
-      layer.setWeights(tensors);
-    } finally {
-      tf.dispose(tensors);
-    }
-  }
 }
 
 /** The top-k labels of one probability vector. */

@@ -1,35 +1,35 @@
 /**
- * One training run, start to finish: deal splits, compute missing codes, train the
- * head with early stopping, evaluate on validation and test, optionally fine-tune the
- * backbone's top layer, and store the run. The run row is written as it goes; only a
- * finished run becomes the current model (in the same transaction that stores its
- * weights), so a cancel, crash or kill never replaces the previous model.
+ * One training run, start to finish: deal splits, compute missing codes, then hand the
+ * arithmetic (head, fine-tuning, vote, evaluation: fit-model.ts) to a worker thread, and
+ * store the run. The run row is written as it goes; only a finished run becomes the
+ * current model (in the same transaction that stores its weights), so a cancel, crash or
+ * kill never replaces the previous model.
  */
 import { randomBytes } from 'node:crypto';
+import type { ExcludedReport, RunMetrics, StoredEpoch, TrainConfig, TrainOptions, TrainResult } from '../../../shared/api/training';
 import type { TrainingEpochEvent } from '../../../shared/events';
-import type { EvaluationResult, ExcludedReport, RunMetrics, StoredEpoch, TrainConfig, TrainOptions, TrainResult } from '../../../shared/api/training';
-import type { Split } from '../../../shared/types';
+import type { JobStage } from '../../../shared/jobs';
+import { imagesWithCodes, listMissing } from '../catalogue/codes';
 import type { Db } from '../catalogue/open';
+import { createRun, endRun, finishRun, reconcileInterruptedRuns, saveHistory } from '../catalogue/runs';
+import { assignSplits, labelledImages } from '../catalogue/splits';
 import { ensureCodes } from '../codes/extract';
-import { yieldToEventLoop } from '../event-loop';
 import { GraftError } from '../errors';
-import { getTf } from '../tf/runtime';
+import { DEFAULT_FRACTIONS, type LabelledImage } from '../model/splits';
+import type { WorkerPool } from '../workers/worker-pool';
 import { DEFAULT_FLIP, DEFAULT_SEED, DEFAULT_TRAIN_BACKBONES, FINE_TUNE_DEFAULTS, HEAD_DEFAULTS, voteSharesFor } from './defaults';
-import { buildFeatureTable, catalogueCodes, examplesOf, type FeatureTable, type View } from '../model/features';
-import { headPredictor, trainHead, type HeadParams, type Tf } from '../model/head';
-import { confusionCellIds, evaluate } from '../model/metrics';
-import { createRun, endRun, finishRun, reconcileInterruptedRuns, saveHistory } from './runs';
-import { assignSplits, DEFAULT_FRACTIONS, labelledImages, type LabelledImage } from '../model/splits';
-import { encodeModel, type StoredModel } from '../model/stored-model';
-import { fineTune, type FineTuneOutcome } from './fine-tune';
-import { withVote } from '../model/vote';
 
 export interface TrainContext {
   db: Db;
+  /** The project file (the worker that fits the model reads its codes) and the engine's computing workers. */
+  projectPath: string;
+  workers: WorkerPool;
   modelsDir?: string;
   jobId: string;
   signal: AbortSignal;
-  progress(stage: 'codes' | 'head' | 'fine-tune', done: number, total: number, message?: string): void;
+  progress(stage: JobStage<'train'>, done: number, total: number, message?: string): void;
+  /** Each stage's share of the run, for one overall ETA (see JobContext.plan). */
+  plan?(shares: Partial<Record<JobStage<'train'>, number>>): void;
   onEpoch?(e: TrainingEpochEvent): void;
   /** The run row was created or changed (the UI re-queries its run list). */
   onRunsChanged?(): void;
@@ -82,6 +82,7 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
   const images = labelledImages(db);
   const excluded: ExcludedReport = { conflicts: splitReport.conflicts, unlabelled: splitReport.unlabelled, unreadable: [] };
   requireTrainable(images);
+  ctx.plan?.(planOf(db, config, images.map((i) => i.imageId)));
 
   // Codes first (cached ones are reused; only what is missing is computed).
   const codes = await ensureCodes(db, {
@@ -97,29 +98,25 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
   });
   if (ctx.signal.aborted) throw new GraftError('cancelled', 'Training was cancelled.');
 
-  const table = buildFeatureTable(catalogueCodes(db), config.backbones, config.views, images.map((i) => i.imageId));
-  const byId = new Map(images.map((i) => [i.imageId, i]));
+  const complete = new Set(imagesWithCodes(db, config.backbones, config.views, images.map((i) => i.imageId)));
   const failedByPath = new Map(codes.failed.map((f) => [f.path, f.reason]));
-  excluded.unreadable = table.missing.map((id) => {
-    const img = byId.get(id)!;
-    return { path: img.path, reason: failedByPath.get(img.path) ?? 'The file is missing or could not be read.' };
-  });
-  const kept = table.imageIds.map((id) => byId.get(id)!);
+  excluded.unreadable = images
+    .filter((img) => !complete.has(img.imageId))
+    .map((img) => ({ path: img.path, reason: failedByPath.get(img.path) ?? 'The file is missing or could not be read.' }));
+  const kept = images.filter((img) => complete.has(img.imageId));
   requireTrainable(kept);
 
   // Classes in display order, only those with something to learn from.
   const classes = [...new Set(kept.map((i) => i.className))];
   const classIndex = new Map(classes.map((c, i) => [c, i]));
-  const labels = Int32Array.from(kept, (i) => classIndex.get(i.className)!);
-  const rowsOf = (split: Split) => kept.flatMap((img, r) => (img.split === split ? [r] : []));
-  const rows = { train: rowsOf('train'), validation: rowsOf('validation'), test: rowsOf('test') };
-  if (!rows.train.length) throw new GraftError('invalid_params', 'No images ended up in the training split. Add more labelled images.');
-
+  const counts = { train: 0, validation: 0, test: 0 };
+  for (const img of kept) if (img.split) counts[img.split]++;
+  if (!counts.train) throw new GraftError('invalid_params', 'No images ended up in the training split. Add more labelled images.');
   const fullConfig: TrainConfig = {
     ...config,
     dataset: {
       imageIds: kept.map((i) => i.imageId),
-      classIndex: Array.from(labels),
+      classIndex: kept.map((i) => classIndex.get(i.className)!),
       splits: kept.map((i) => (i.split === 'train' ? 't' : i.split === 'validation' ? 'v' : 's')).join(''),
     },
   };
@@ -129,105 +126,35 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
 
   const history: StoredEpoch[] = [];
   try {
-    const { tf } = await getTf();
-    const train = examplesOf(table, rows.train, labels, config.views);
-    // Early stopping watches the centre view only: cheap, and it ranks epochs the same way.
-    const validation = rows.validation.length ? examplesOf(table, rows.validation, labels, ['center']) : null;
-    const trained = await trainHead(tf, {
-      config: config.head,
-      seed: config.seed,
-      classCount: classes.length,
-      train,
-      validation,
-      signal: ctx.signal,
-      onEpoch: (m) => {
-        const e: StoredEpoch = { stage: 'head', ...m };
-        history.push(e);
-        saveHistory(db, runId, history);
-        ctx.progress('head', m.epoch, config.head.maxEpochs, `epoch ${m.epoch}`);
-        ctx.onEpoch?.({ jobId: ctx.jobId, runId, stage: 'head', epochs: config.head.maxEpochs, ...m });
-      },
-    });
-    let model: StoredModel = {
-      classes,
-      backbones: config.backbones.map((id, j) => ({ id, dim: table.dims[j] })),
-      views: config.views,
-      head: trained.params,
-    };
-
-    /** The head with the vote of `voters`' centre-view codes in `t` appended. */
-    const withVoteOf = (voters: number[]) => (head: HeadParams, t: FeatureTable): HeadParams =>
-      withVote(head, examplesOf(t, voters, labels, ['center']), {
-        temperature: config.head.vote ?? 0,
-        blocks: t.dims,
-        shares: config.head.voteShares,
-        seed: config.seed,
-      });
-    // Whatever is judged or measured on validation has only the training images voting
-    // (a validation photo would otherwise find itself). The model the user gets lets the
-    // validation images vote too: more neighbours, and the test images still never seen
-    // (defaults.ts, eighth round).
-    const withTrainingVote = withVoteOf(rows.train);
-    const withFinalVote = withVoteOf([...rows.train, ...rows.validation]);
-    let fineTuneReport: RunMetrics['fineTune'];
-    let scoringTable = table;
-    if (config.fineTune) {
-      const outcome = await fineTune({
-        tf,
-        modelsDir: ctx.modelsDir,
-        model,
-        table,
-        head: config.head,
-        settings: config.fineTune,
-        seed: config.seed,
-        images: kept,
-        labels,
-        rows,
+    // The arithmetic runs in a worker; this thread stores each epoch as it arrives.
+    const fit = await ctx.workers.run(
+      'fit-model',
+      { projectPath: ctx.projectPath, modelsDir: ctx.modelsDir, config: fullConfig, classes, images: kept, jobId: ctx.jobId, runId },
+      {
         signal: ctx.signal,
-        progress: (done, total, message) => ctx.progress('fine-tune', done, total, message),
-        onEpoch: (m) => {
-          const e: StoredEpoch = { stage: 'fine-tune', ...m };
+        onProgress: (p) => ctx.progress(p.stage as JobStage<'train'>, p.done, p.total, p.message),
+        onEvent: (e) => {
           history.push(e);
           saveHistory(db, runId, history);
-          ctx.onEpoch?.({ jobId: ctx.jobId, runId, stage: 'fine-tune', epochs: config.fineTune!.epochs, ...m });
+          const epochs = e.stage === 'head' ? config.head.maxEpochs : (config.fineTune?.epochs ?? 0);
+          ctx.onEpoch?.({ jobId: ctx.jobId, runId, epochs, ...e });
         },
-      });
-      const judged = config.head.vote ? await judgeWithVote(tf, { model, table }, outcome, rows.validation, labels, withTrainingVote) : outcome;
-      model = judged.model;
-      fineTuneReport = judged.report;
-      // A kept fine-tune changes the codes themselves: score with the recomputed ones.
-      if (judged.report.kept && judged.table) scoringTable = judged.table;
-    }
-
-    // The vote is added last, on the final codes (after a kept fine-tune, the recomputed ones).
-    const trainedHead = model.head;
-    if (config.head.vote) model = { ...model, head: withFinalVote(trainedHead, scoringTable) };
-    const validationHead = config.head.vote ? withTrainingVote(trainedHead, scoringTable) : model.head;
-    // Each confusion cell keeps its image ids, so the studio can open exactly those images.
-    const evalSplit = async (r: number[], head: HeadParams): Promise<EvaluationResult | null> => {
-      if (!r.length) return null;
-      const truth = Array.from(r, (i) => labels[i]);
-      const probabilities = await scoreModel(tf, head, scoringTable, r, config.views);
-      const ids = r.map((i) => kept[i].imageId);
-      return { ...evaluate(classes, truth, probabilities), cellImageIds: confusionCellIds(classes.length, truth, probabilities, ids) };
-    };
-    const trainEval = await evalSplit(rows.train, model.head);
-    const valEval = await evalSplit(rows.validation, validationHead);
-    const testEval = await evalSplit(rows.test, model.head);
+      },
+    );
     const metrics: RunMetrics = {
-      accuracy: { train: trainEval?.accuracy ?? 0, validation: valEval?.accuracy ?? null, test: testEval?.accuracy ?? null },
-      counts: { train: rows.train.length, validation: rows.validation.length, test: rows.test.length },
-      validation: valEval,
-      test: testEval,
-      bestEpoch: trained.bestEpoch,
+      accuracy: fit.accuracy,
+      counts,
+      validation: fit.validation,
+      test: fit.test,
+      bestEpoch: fit.bestEpoch,
       excluded,
-      ...(fineTuneReport ? { fineTune: fineTuneReport } : {}),
+      ...(fit.fineTune ? { fineTune: fit.fineTune } : {}),
     };
     const seconds = round2((Date.now() - started) / 1000);
     if (ctx.signal.aborted) throw new GraftError('cancelled', 'Training was cancelled.');
-    finishRun(db, runId, { history, metrics, weights: encodeModel(model), seconds });
+    finishRun(db, runId, { history, metrics, weights: Buffer.from(fit.weights.buffer, fit.weights.byteOffset, fit.weights.byteLength), seconds });
     ctx.onRunsChanged?.();
-    const shown = testEval ?? valEval;
+    const shown = fit.test ?? fit.validation;
     return {
       runId,
       classes,
@@ -236,7 +163,7 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
       confusion: shown?.confusion ?? [],
       seconds,
       excluded,
-      ...(fineTuneReport ? { fineTune: fineTuneReport } : {}),
+      ...(fit.fineTune ? { fineTune: fit.fineTune } : {}),
     };
   } catch (err) {
     const cancelled = ctx.signal.aborted || (err instanceof GraftError && err.code === 'cancelled');
@@ -247,56 +174,13 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
 }
 
 /**
- * Fine-tuning picks its epoch by the trained head alone, but the model the user gets also
- * has the neighbour vote (built on whichever codes the model ends with). So the tuned
- * network is kept only if head and vote together score higher on validation than they did
- * before it, and the report gives those figures.
+ * Each stage's expected share of the run, for one overall ETA from the first second:
+ * codes to compute (a network pass each), the head (a few seconds), scoring, and
+ * fine-tuning (minutes) when asked for. Rough on purpose: the meter corrects it as it goes.
  */
-async function judgeWithVote(
-  tf: Tf,
-  before: { model: StoredModel; table: FeatureTable },
-  outcome: FineTuneOutcome,
-  validation: number[],
-  labels: Int32Array,
-  withTrainingVote: (head: HeadParams, table: FeatureTable) => HeadParams,
-): Promise<FineTuneOutcome> {
-  if (!validation.length) return outcome;
-  const truth = validation.map((r) => labels[r]);
-  const accuracy = async (model: StoredModel, table: FeatureTable) =>
-    evaluate(model.classes, truth, await scoreModel(tf, withTrainingVote(model.head, table), table, validation, model.views)).accuracy;
-  const validationBefore = await accuracy(before.model, before.table);
-  const validationAfter = outcome.report.kept && outcome.table ? await accuracy(outcome.model, outcome.table) : validationBefore;
-  if (validationAfter > validationBefore) return { ...outcome, report: { ...outcome.report, validationBefore, validationAfter } };
-  return { model: before.model, report: { ...outcome.report, validationBefore, validationAfter: validationBefore, kept: false } };
-}
-
-/**
- * Rows scored per head call in `scoreModel`. With the neighbour vote every row is also a
- * product with up to 2,000 voters' codes, so slices stay small and the event loop gets a
- * turn after each (insights bench, 10,000 rows: longest stall 121–129 ms in two runs, against
- * 140–181 ms in four with 256 and 220 ms with 512; the whole scoring took 3.5–4 s either way).
- */
-const SCORE_SLICE = 128;
-
-/** Probabilities for table rows, averaged over the model's views, yielding between slices. */
-export async function scoreModel(tf: Tf, head: HeadParams, table: FeatureTable, rowIndices: number[], views: View[]): Promise<Float32Array> {
-  const k = head.classCount;
-  const sum = new Float32Array(rowIndices.length * k);
-  const noLabels = new Int32Array(table.imageIds.length);
-  const predictor = headPredictor(tf, head);
-  try {
-    for (const view of views) {
-      for (let start = 0; start < rowIndices.length; start += SCORE_SLICE) {
-        const ex = examplesOf(table, rowIndices.slice(start, start + SCORE_SLICE), noLabels, [view]);
-        const p = predictor.predict(ex.x, ex.rows);
-        for (let i = 0; i < p.length; i++) sum[start * k + i] += p[i] / views.length;
-        await yieldToEventLoop();
-      }
-    }
-  } finally {
-    predictor.dispose();
-  }
-  return sum;
+function planOf(db: Db, config: Omit<TrainConfig, 'dataset'>, imageIds: number[]): Partial<Record<JobStage<'train'>, number>> {
+  const missing = config.backbones.reduce((sum, b) => sum + listMissing(db, b, config.views, imageIds).todo.length, 0);
+  return { codes: missing * 0.02, head: 3, score: 1, ...(config.fineTune ? { 'fine-tune': 120 } : {}) };
 }
 
 function requireTrainable(images: LabelledImage[]): void {

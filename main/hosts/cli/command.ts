@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import type { Engine } from '../../engine/engine';
+import type { GraftEngine } from '../../engine';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -9,8 +9,13 @@ export interface CommandContext {
   positionals: string[];
   json: boolean;
   verbose: boolean;
-  /** Opens the project named by --project (required); closed by the runner. */
-  engine(options?: { mustExist?: boolean }): Engine;
+  /**
+   * The engine on the project named by --project (required); with `mustExist`, the file
+   * must already be there. Opened once, closed by the runner.
+   */
+  engine(options?: { mustExist?: boolean }): GraftEngine;
+  /** An engine without a project, for commands that need none (doctor, backbones, predict --model). */
+  engineWithoutProject(): GraftEngine;
   /** Progress for people, on stderr; quiet with --quiet. */
   log(message: string): void;
   /** A cancel signal tripped by Ctrl+C (SIGINT) or SIGTERM. */

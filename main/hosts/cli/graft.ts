@@ -1,8 +1,9 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Engine } from '../../engine/engine';
-import { GraftError } from '../../engine/errors';
+import { GraftError, openEngine, type GraftEngine } from '../../engine';
 import type { Command, CommandContext } from './command';
 import { commands } from './commands';
+import { closest } from './did-you-mean';
 
 const GLOBAL_OPTIONS = {
   project: { type: 'string', short: 'p' },
@@ -40,10 +41,11 @@ export async function main(argv: string[]): Promise<number> {
   const command = commands.find((c) => c.name === name);
   const verbose = argv.includes('--verbose');
   if (!command) {
-    process.stderr.write(`graft: unknown command "${name}". Run "graft --help" for the list.\n`);
+    const guess = closest(name, commands.map((c) => c.name));
+    process.stderr.write(`graft: unknown command "${name}".${guess ? ` Did you mean "graft ${guess}"?` : ''} Run "graft --help" for the list.\n`);
     return 2;
   }
-  let engine: Engine | undefined;
+  let engine: GraftEngine | undefined;
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -53,12 +55,8 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const { values, positionals } = parseArgs({
-      args: argv.slice(1),
-      options: { ...GLOBAL_OPTIONS, ...(command.options ?? {}) },
-      allowPositionals: true,
-      strict: true,
-    });
+    const options = { ...GLOBAL_OPTIONS, ...(command.options ?? {}) };
+    const { values, positionals } = parseOptions(command, options, argv.slice(1));
     if (values.help) {
       process.stdout.write(`${command.usage}\n`);
       return 0;
@@ -77,10 +75,14 @@ export async function main(argv: string[]): Promise<number> {
         if (engine) return engine;
         const file = values.project as string | undefined;
         if (!file) throw new GraftError('invalid_params', `"graft ${command.name}" needs --project FILE.`);
-        if (opts.mustExist && !require('node:fs').existsSync(file)) {
+        if (opts.mustExist && !fs.existsSync(file)) {
           throw new GraftError('not_found', `No project at ${file}. Create one with "graft import <folder> --project ${file}".`);
         }
-        engine = new Engine(file, { modelsDir: process.env.GRAFT_MODELS_DIR });
+        engine = openEngine(file, { modelsDir: process.env.GRAFT_MODELS_DIR });
+        return engine;
+      },
+      engineWithoutProject: () => {
+        engine ??= openEngine(null, { modelsDir: process.env.GRAFT_MODELS_DIR });
         return engine;
       },
     };
@@ -91,9 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     const e = err as Error & { code?: string };
-    const message = err instanceof GraftError || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code?.startsWith('ERR_PARSE_ARGS')
-      ? e.message
-      : `${e.message ?? String(err)}`;
+    const message = e.message ?? String(err);
     process.stderr.write(`graft ${command.name}: ${message.split('\n')[0]}\n`);
     if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
     return err instanceof GraftError && err.code === 'cancelled' ? 130 : 1;
@@ -101,6 +101,29 @@ export async function main(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (engine) await engine.close();
+  }
+}
+
+/**
+ * Node's own option parser, with its messages rewritten for people: the option named, a
+ * likely intended one suggested, and where to read the command's options.
+ */
+function parseOptions(command: Command, options: NonNullable<Parameters<typeof parseArgs>[0]>['options'], args: string[]): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (!e.code?.startsWith('ERR_PARSE_ARGS')) throw err;
+    const flag = /'(-{1,2}[^' ]+)/.exec(e.message)?.[1] ?? '';
+    const help = `Run "graft ${command.name} --help" for its options.`;
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const names = Object.keys(options ?? {}).map((o) => `--${o}`);
+      const guess = flag.startsWith('--') ? closest(flag, names) : null;
+      throw new GraftError('invalid_params', `Unknown option ${flag}.${guess ? ` Did you mean ${guess}?` : ''} ${help}`);
+    }
+    if (/argument missing/.test(e.message)) throw new GraftError('invalid_params', `${flag} needs a value. ${help}`);
+    if (/does not take an argument/.test(e.message)) throw new GraftError('invalid_params', `${flag} takes no value. ${help}`);
+    throw new GraftError('invalid_params', `${e.message.split('.')[0]}. ${help}`);
   }
 }
 

@@ -6,10 +6,8 @@ import { z } from 'zod';
 import { APP_SCHEME, IMAGE_SCHEME, IPC } from '../../../shared/bridge';
 import type { MenuCommand } from '../../../shared/bridge';
 import type { Envelope } from '../../../shared/contract';
-import { Engine } from '../../engine/engine';
-import { dispatch } from '../../engine/dispatch';
+import { GraftError, openEngine, type GraftEngine } from '../../engine';
 import { defaultProjectPath } from '../app-paths';
-import { GraftError } from '../../engine/errors';
 import { buildMenuTemplate } from './menu';
 import { respondToAppRequest, respondToImageRequest } from './protocol-responses';
 import { SettingsStore, visibleBounds } from './settings';
@@ -41,7 +39,7 @@ const PROJECT_FILTERS = [{ name: 'Graft project', extensions: ['graft'] }];
  * results reach the page as the same typed events a browser gets.
  */
 export class DesktopApp {
-  #engine: Engine | null = null;
+  #engine: GraftEngine | null = null;
   #offEngine: (() => void) | null = null;
   #window: BrowserWindowType | null = null;
   readonly #settings: SettingsStore;
@@ -119,7 +117,15 @@ export class DesktopApp {
 
   /** Opens the engine on `file` and makes it the current one (the previous one stays open for the caller to close). */
   async #openEngine(file: string): Promise<void> {
-    const engine = new Engine(file, { modelsDir: process.env.GRAFT_MODELS_DIR });
+    const engine = openEngine(file, { modelsDir: process.env.GRAFT_MODELS_DIR });
+    // The engine opens its file on first use: open it now, so a damaged or unreadable
+    // project is refused here, while the previous one is still open.
+    try {
+      await engine.call('project.status', {});
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
     this.#offEngine?.();
     this.#engine = engine;
     this.#offEngine = this.#forwardEvents(engine);
@@ -170,7 +176,7 @@ export class DesktopApp {
   }
 
   async #confirmStopJobs(what: string): Promise<boolean> {
-    if (!this.#engine?.jobs.isRunning()) return true;
+    if (!this.#engine?.hasRunningJobs()) return true;
     const options = {
       type: 'question' as const,
       buttons: ['Stop and Continue', 'Keep Working'],
@@ -200,7 +206,7 @@ export class DesktopApp {
     win.on('move', () => this.#saveBoundsSoon());
     win.on('close', (event) => {
       this.#saveBounds();
-      if (this.#quitting || !this.#engine?.jobs.isRunning()) return;
+      if (this.#quitting || !this.#engine?.hasRunningJobs()) return;
       // Ask before cancelling an import or a training run by closing the window.
       event.preventDefault();
       void this.#confirmStopJobs('quit').then((ok) => {
@@ -245,8 +251,9 @@ export class DesktopApp {
     const win = this.#window;
     const engine = this.#engine;
     if (!win || !engine) return;
-    win.setTitle(`${path.basename(engine.projectPath).replace(/\.graft$/i, '')} — Graft`);
-    if (process.platform === 'darwin') win.setRepresentedFilename(engine.projectPath);
+    const file = engine.projectPath ?? '';
+    win.setTitle(`${path.basename(file).replace(/\.graft$/i, '')} — Graft`);
+    if (process.platform === 'darwin') win.setRepresentedFilename(file);
   }
 
   #updateMenu(): void {
@@ -263,7 +270,7 @@ export class DesktopApp {
         },
         importFolder: () => void this.#importFolder(),
         showProjectInFolder: () => {
-          if (this.#engine) shell.showItemInFolder(this.#engine.projectPath);
+          if (this.#engine?.projectPath) shell.showItemInFolder(this.#engine.projectPath);
         },
         send: (command) => this.#sendMenu(command),
         about: () => app.showAboutPanel(),
@@ -279,7 +286,7 @@ export class DesktopApp {
 
   // ── Events, IPC, protocols ───────────────────────────────────────────────
 
-  #forwardEvents(engine: Engine): () => void {
+  #forwardEvents(engine: GraftEngine): () => void {
     const offAll = engine.onAny((name, payload) => {
       const win = this.#window;
       if (win && !win.isDestroyed()) win.webContents.send(IPC.event, name, payload);
@@ -289,7 +296,7 @@ export class DesktopApp {
       if (p.total > 0) this.#window?.setProgressBar(Math.min(1, p.done / p.total));
     });
     const offFinished = engine.on('job.finished', () => {
-      if (!engine.jobs.isRunning()) this.#window?.setProgressBar(-1);
+      if (!engine.hasRunningJobs()) this.#window?.setProgressBar(-1);
     });
     return () => {
       offAll();
@@ -318,7 +325,7 @@ export class DesktopApp {
       const engine = this.#engine;
       if (!engine) return { ok: false, error: { code: 'no_project', message: 'No project is open. Open or create one from the File menu.' } };
       // dispatch() checks the method name and validates params against the contract.
-      return dispatch(engine, method, params);
+      return engine.dispatch(method, params);
     });
 
     ipcMain.handle(IPC.pickFolder, async (event, options: unknown) => {
@@ -333,9 +340,9 @@ export class DesktopApp {
       const parsed = filePath.safeParse(file);
       if (!parsed.success || !path.isAbsolute(parsed.data)) throw new Error('Expected the absolute path of an image file.');
       // Only files the open project knows: the page cannot probe the disk through this.
-      const known = this.#engine?.db.prepare('SELECT 1 FROM files WHERE path = ?').get(parsed.data);
-      if (!known) throw new Error('That file is not part of the open project.');
-      if (!fs.existsSync(parsed.data)) throw new Error(`${parsed.data} is no longer on disk.`);
+      const known = await this.#engine?.call('images.resolve', { paths: [parsed.data] }).catch(() => null);
+      if (!known?.imageIds.length || known.unknown.length) throw new Error('That file is not part of the open project.');
+      if (!fs.existsSync(parsed.data) || !fs.statSync(parsed.data).isFile()) throw new Error(`${parsed.data} is no longer on disk.`);
       shell.showItemInFolder(parsed.data);
     });
   }

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import { APP_ORIGIN, IMAGE_SCHEME } from '../../../shared/bridge';
-import type { Engine } from '../../engine/engine';
-import { toErrorPayload } from '../../engine/errors';
+import { toErrorPayload, type GraftEngine } from '../../engine';
 import { contentSecurityPolicy } from '../server/csp';
 import { httpStatusFor } from '../server/http-status';
-import { loadImage, parseImageRoute } from '../server/image-routes';
+import { parseImageRoute } from '../server/image-routes';
 import { contentTypeFor, resolveStaticFile } from '../server/static-files';
 
 /**
@@ -44,7 +43,7 @@ export async function respondToAppRequest(rendererDir: string, requestUrl: strin
   return new Response(new Uint8Array(data), { status: 200, headers });
 }
 
-export async function respondToImageRequest(engine: Engine | null, requestUrl: string): Promise<Response> {
+export async function respondToImageRequest(engine: GraftEngine | null, requestUrl: string): Promise<Response> {
   let url: URL;
   try {
     url = new URL(requestUrl);
@@ -57,7 +56,7 @@ export async function respondToImageRequest(engine: Engine | null, requestUrl: s
   if ('error' in route) return new Response(route.error, { status: 400, headers: SECURITY_HEADERS });
   if (!engine) return new Response('No project is open.', { status: 409, headers: SECURITY_HEADERS });
   try {
-    const image = await loadImage(engine, route.kind, route.id);
+    const image = await engine.image(route.kind, route.id);
     return new Response(new Uint8Array(image.data), {
       status: 200,
       headers: { 'Content-Type': image.contentType, 'Cache-Control': 'no-cache', ETag: `"${image.etag}"`, ...SECURITY_HEADERS },

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import type { ApiEvents, EventName } from '../../../shared/events';
-import type { Engine } from '../../engine/engine';
+import type { GraftEngine } from '../../engine';
 
 /** What the server pushes over the socket: one JSON text frame per engine event. */
 export interface EventFrame<E extends EventName = EventName> {
@@ -27,7 +27,7 @@ export class EventSocket {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
 
-  constructor(engine: Engine) {
+  constructor(engine: GraftEngine) {
     this.offEngine = engine.onAny((event, payload) => this.broadcast({ event, payload }));
     this.wss.on('connection', (ws) => {
       this.alive.add(ws);

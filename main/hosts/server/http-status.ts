@@ -11,6 +11,7 @@ const STATUS: Record<ErrorCode, number> = {
   no_project: 409,
   not_found: 404,
   conflict: 409,
+  not_empty: 409,
   busy: 409,
   cancelled: 409,
   bad_image: 422,

@@ -4,13 +4,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Envelope } from '../../../shared/contract';
-import type { Engine } from '../../engine/engine';
-import { dispatch } from '../../engine/dispatch';
-import { GraftError, toErrorPayload } from '../../engine/errors';
+import { GraftError, toErrorPayload, type GraftEngine } from '../../engine';
 import { contentSecurityPolicy } from './csp';
 import { EventSocket } from './event-socket';
 import { httpStatusFor } from './http-status';
-import { imageEtag, loadImage, parseImageRoute } from './image-routes';
+import { parseImageRoute } from './image-routes';
 import type { Refusal } from './security';
 import { allowedHosts, checkRequest, newToken, tokenCookie } from './security';
 import { contentTypeFor, notBuiltPage, resolveStaticFile } from './static-files';
@@ -45,10 +43,10 @@ export const ROUTES = { call: '/api/call', events: '/api/events' } as const;
  * Serves the renderer, the API and its events to a browser on this machine only.
  * Every request must name our host, come from our own origin (when a browser says
  * where it comes from) and carry the per-launch token; refused requests never reach
- * the engine, and calls go through the same `dispatch()` (and its parameter checks)
+ * the engine, and calls go through the same `dispatch` (and its parameter checks)
  * as Electron's IPC.
  */
-export async function startServer(engine: Engine, options: ServerOptions): Promise<RunningServer> {
+export async function startServer(engine: GraftEngine, options: ServerOptions): Promise<RunningServer> {
   const token = options.token ?? newToken();
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const staticDir = path.resolve(options.staticDir);
@@ -119,7 +117,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
       return sendEnvelope(res, 400, invalid('Expected a JSON object {"method": "…", "params": {…}}.'));
     }
     const { method, params } = parsed as { method: string; params?: unknown };
-    const envelope = await dispatch(engine, method, params === undefined ? {} : params);
+    const envelope = await engine.dispatch(method, params === undefined ? {} : params);
     sendEnvelope(res, envelope.ok ? 200 : httpStatusFor(envelope.error.code), envelope);
   }
 
@@ -127,7 +125,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
     let image;
     try {
       // The ETag needs no decoding: a browser revalidating a cached preview costs one query.
-      const etag = `"${imageEtag(engine, kind, id)}"`;
+      const etag = `"${engine.imageEtag(kind, id)}"`;
       // Revalidate every time (a 304 costs one indexed query): an id removed and later
       // reused by SQLite must never show the old picture.
       res.setHeader('ETag', etag);
@@ -136,7 +134,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
         res.writeHead(304).end();
         return;
       }
-      image = await loadImage(engine, kind, id);
+      image = await engine.image(kind, id);
     } catch (err) {
       const error = toErrorPayload(err);
       res.removeHeader('ETag');

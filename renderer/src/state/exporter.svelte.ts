@@ -116,7 +116,10 @@ class Exporter {
       this.#phase = 'choose';
       this.#error = messageOf(err);
       // A non-empty folder is refused unless replacing it was asked for.
-      if (/not empty|force|replace/i.test(this.#error) || codeOf(err) === 'exists') this.#needsForce = true;
+      if (codeOf(err) === 'not_empty') {
+        this.#needsForce = true;
+        this.#error = this.#error.replace(/, or replace its content\.$/, ', or tick “Replace its content”.');
+      }
       return false;
     }
   }
@@ -148,16 +151,16 @@ class Exporter {
       this.#job.route(f.jobId, () => {
         this.#job.finish();
         if (f.status === 'finished') {
-          this.#result = (f.result as ExportResult | undefined) ?? null;
+          this.#result = f.result;
           this.#phase = 'done';
           if (!this.#open) toasts.show(`Export finished: ${this.#result?.dir ?? ''}`, { kind: 'success' });
         } else {
           this.#phase = 'choose';
-          this.#error = f.status === 'cancelled' ? 'Export cancelled; nothing was written.' : (f.error?.message ?? 'The export failed.');
+          this.#error = f.status === 'cancelled' ? 'Export cancelled; nothing was written.' : f.error.message;
           // The engine never replaces someone's files unasked: offer to, in the dialog.
-          if (/is not empty/.test(this.#error)) {
+          if (f.status === 'failed' && f.error.code === 'not_empty') {
             this.#needsForce = true;
-            this.#error = this.#error.replace(/,? or pass --force to replace its content\.?/, ', or tick “Replace its content”.');
+            this.#error = this.#error.replace(/, or replace its content\.$/, ', or tick “Replace its content”.');
           }
           if (!this.#open) toasts.error(this.#error);
         }

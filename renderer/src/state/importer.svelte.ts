@@ -126,11 +126,11 @@ class Importer {
       this.#job.route(f.jobId, () => {
         if (f.status === 'failed') {
           this.#phase = 'failed';
-          this.#error = f.error?.message ?? 'The import failed.';
+          this.#error = f.error.message;
           toasts.error(`Import failed: ${this.#error}`);
           return;
         }
-        const summary = (f.result as ImportSummary | undefined) ?? null;
+        const summary = f.result ?? null;
         this.#summary = summary;
         this.#phase = 'done';
         if (summary) {

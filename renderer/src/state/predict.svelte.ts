@@ -1,4 +1,6 @@
 import type { PredictionItem } from 'shared/api/training';
+import type { JobProgressOf } from 'shared/jobs';
+import { JobTracker } from './job-tracker.svelte';
 import { backend, messageOf } from './backend.svelte';
 import { toasts } from './toasts.svelte';
 
@@ -22,7 +24,7 @@ const CONCURRENCY = 2;
 
 /**
  * The predict pane: images dropped, pasted, chosen or captured are sent to the engine
- * as bytes (`predict.image`), a folder path through `predict.files`; results are kept
+ * as bytes (`predict.image`), a folder path as a predict job (`predict.start`); results are kept
  * newest first, sortable, and exportable as CSV.
  */
 class Predict {
@@ -32,6 +34,8 @@ class Predict {
   #busy = $state(0);
   #folderError = $state<string | null>(null);
   #nextKey = 1;
+  #folderJob = new JobTracker('the prediction');
+  #folderProgress = $state<JobProgressOf<'predict'> | null>(null);
   #queue: Array<() => Promise<void>> = [];
   #running = 0;
 
@@ -102,34 +106,78 @@ class Predict {
     }
   }
 
-  /** Predicts every image in a folder (or one file) on the engine's disk. */
+  /** Predicts every image in a folder (or one file) on the engine's disk, as a job. */
   async addFolder(path: string): Promise<boolean> {
     const trimmed = path.trim();
     if (!trimmed) {
       this.#folderError = 'Type or paste the path of a folder or image.';
       return false;
     }
+    if (this.#folderJob.jobId) return false;
     this.#folderError = null;
+    this.#folderProgress = null;
     this.#busy++;
     try {
-      const { predictions } = await backend.call('predict.files', { paths: [trimmed], top: TOP_K });
-      this.#prepend(
-        predictions.map((p) => ({
-          key: this.#nextKey++,
-          name: p.path,
-          previewUrl: null,
-          status: p.error ? ('failed' as const) : ('done' as const),
-          top: p.top ?? [],
-          error: p.error ?? null,
-        })),
+      await this.#folderJob.begin(
+        () => backend.call('predict.start', { paths: [trimmed], top: TOP_K }),
+        () => undefined,
       );
       return true;
     } catch (err) {
+      this.#busy--;
       this.#folderError = messageOf(err);
       return false;
-    } finally {
-      this.#busy--;
     }
+  }
+
+  /** Progress of the folder being predicted (count, rate, time left), or null. */
+  get folderProgress(): JobProgressOf<'predict'> | null {
+    return this.#folderProgress;
+  }
+
+  /** A folder is being predicted (it can be cancelled). */
+  get folderRunning(): boolean {
+    return this.#folderJob.jobId !== null;
+  }
+
+  cancelFolder(): Promise<void> {
+    return this.#folderJob.cancel();
+  }
+
+  /** Follows the folder jobs' progress and results; returns its own cleanup. */
+  listen(): () => void {
+    const offProgress = backend.on('job.progress', (p) => {
+      if (p.kind !== 'predict') return;
+      this.#folderJob.route(p.jobId, () => {
+        this.#folderProgress = p;
+      });
+    });
+    const offFinished = backend.on('job.finished', (f) => {
+      if (f.kind !== 'predict') return;
+      this.#folderJob.route(f.jobId, () => {
+        this.#folderJob.finish();
+        this.#folderProgress = null;
+        this.#busy--;
+        if (f.status === 'failed') this.#folderError = f.error.message;
+        else if (f.result) {
+          this.#prepend(
+            f.result.predictions.map((p) => ({
+              key: this.#nextKey++,
+              name: p.path,
+              previewUrl: null,
+              status: p.error ? ('failed' as const) : ('done' as const),
+              top: p.top ?? [],
+              error: p.error ?? null,
+            })),
+          );
+        }
+        if (f.status === 'cancelled') toasts.show('Prediction cancelled.');
+      });
+    });
+    return () => {
+      offProgress();
+      offFinished();
+    };
   }
 
   clear(): void {

@@ -258,7 +258,7 @@ class Training {
       backend.on('job.finished', (f) => {
         if (f.kind !== 'train') return;
         this.#job.route(f.jobId, async () => {
-          const result = f.status === 'finished' ? (f.result as TrainResult | undefined) : undefined;
+          const result = f.status === 'finished' ? f.result : undefined;
           // The new run's results first, so the view goes from curves to results without an empty frame.
           if (result) await this.show(result.runId);
           this.#phase = 'idle';

@@ -1,7 +1,5 @@
-import { backboneInfo } from '../../../engine/handlers/codes-handlers';
-import { GraftError } from '../../../engine/errors';
-import { addUserBackbone, inspectModelFolder } from '../../../engine/tf/backbone';
-import { listBackbones, removeUserBackbone } from '../../../engine/tf/registry';
+import path from 'node:path';
+import { GraftError } from '../../../engine';
 import type { Command } from '../command';
 
 export const backbonesCommand: Command = {
@@ -30,15 +28,15 @@ export const backbonesCommand: Command = {
   },
   async run(ctx) {
     const [sub = 'list', arg] = ctx.positionals;
-    const modelsDir = process.env.GRAFT_MODELS_DIR;
+    const engine = ctx.engineWithoutProject();
     if (sub === 'list') {
-      const list = listBackbones().map((b) => backboneInfo(b, modelsDir));
+      const list = await engine.call('backbones.list', {});
       const text = list.map((b) => `${b.id.padEnd(42)} ${String(b.dim).padStart(5)}-d  ${b.inputSize}px  ${b.availability}${b.builtin ? '' : '  (yours)'}`).join('\n');
       return { json: { backbones: list }, text };
     }
     if (sub === 'inspect') {
       if (!arg) throw new GraftError('invalid_params', 'Name the model folder: graft backbones inspect <folder>.');
-      const r = inspectModelFolder(arg);
+      const r = await engine.call('backbones.inspect', { folder: path.resolve(arg) });
       return { json: r, text: [`${r.format} model, input ${r.inputSize ?? '?'} px; candidate feature layers/nodes (last first):`, ...r.candidates.slice(0, 30).map((c) => `  ${c.name}`)].join('\n') };
     }
     if (sub === 'add') {
@@ -54,8 +52,8 @@ export const backbonesCommand: Command = {
       if (size !== undefined && !(Number.isInteger(size) && size >= 16 && size <= 1024)) throw new GraftError('invalid_params', '--input-size takes a whole number of pixels between 16 and 1024.');
       const pooling = ctx.values.pooling as 'avg' | 'none' | undefined;
       if (pooling && pooling !== 'avg' && pooling !== 'none') throw new GraftError('invalid_params', '--pooling is avg or none.');
-      const spec = await addUserBackbone({
-        folder: arg,
+      const info = await engine.call('backbones.add', {
+        folder: path.resolve(arg),
         id,
         name: ctx.values.name as string | undefined,
         featureLayer: feature,
@@ -64,12 +62,11 @@ export const backbonesCommand: Command = {
         inputRange: range as [number, number] | undefined,
         pooling,
       });
-      const info = backboneInfo(spec, modelsDir);
       return { json: info, text: `Added ${info.id}: ${info.dim}-d codes from ${arg}.` };
     }
     if (sub === 'remove') {
       if (!arg) throw new GraftError('invalid_params', 'Name the backbone to remove: graft backbones remove <ID>.');
-      const removed = removeUserBackbone(arg);
+      const { removed } = await engine.call('backbones.remove', { id: arg });
       if (!removed) throw new GraftError('not_found', `"${arg}" is not one of your added backbones.`);
       return { json: { removed }, text: `Removed ${arg}.` };
     }

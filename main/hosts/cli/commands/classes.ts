@@ -1,6 +1,4 @@
 import type { ClassInfo } from '../../../../shared/types';
-import { call } from '../../../engine/dispatch';
-import { unlabelledCount } from '../../../engine/catalogue/classes';
 import type { Command } from '../command';
 
 /** A class as the CLI prints it: the API's ClassInfo plus its keyboard shortcut in the app. */
@@ -33,8 +31,8 @@ export const classesCommand: Command = {
   ].join('\n'),
   async run(ctx) {
     const engine = ctx.engine({ mustExist: true });
-    const classes = (await call(engine, 'classes.list', {})).map(classView);
-    const unlabelled = unlabelledCount(engine.db);
+    const classes = (await engine.call('classes.list', {})).map(classView);
+    const { unlabelled } = await engine.call('project.status', {});
     return {
       json: { classes, unlabelled },
       text: `${classTable(classes)}\n${unlabelled} unlabelled image${unlabelled === 1 ? '' : 's'}`,

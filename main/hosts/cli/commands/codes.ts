@@ -1,10 +1,7 @@
-import type { CodesSummary } from '../../../../shared/api/codes';
-import type { JobFinished } from '../../../../shared/events';
-import { call } from '../../../engine/dispatch';
-import { GraftError } from '../../../engine/errors';
+import { GraftError } from '../../../engine';
 import { DEFAULT_BACKBONE } from '../../../engine/tf/registry';
 import type { Command } from '../command';
-import { progressPrinter } from '../progress';
+import { runJob } from '../job-waiter';
 
 export const codesCommand: Command = {
   name: 'codes',
@@ -31,43 +28,26 @@ export const codesCommand: Command = {
     const engine = ctx.engine({ mustExist: true });
     const backbone = (ctx.values.backbone as string | undefined) ?? DEFAULT_BACKBONE;
     const views = ctx.values.flip ? (['center', 'flip'] as const) : (['center'] as const);
-    const printer = progressPrinter(!ctx.values.quiet);
-    const offProgress = engine.on('job.progress', printer);
-    let finished: (f: JobFinished) => void = () => {};
-    const done = new Promise<JobFinished>((resolve) => (finished = resolve));
-    let jobId = '';
-    const offFinished = engine.on('job.finished', (f) => {
-      if (f.jobId === jobId) finished(f);
-    });
-    const onAbort = () => engine.jobs.cancel(jobId);
-    try {
-      jobId = (await call(engine, 'codes.start', { backbones: [backbone], views: [...views] })).jobId;
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      const f = await done;
-      if (f.status === 'failed') throw new GraftError(f.error?.code ?? 'internal', f.error?.message ?? 'Computing codes failed.');
-      const r = f.result as CodesSummary | undefined;
-      if (f.status === 'cancelled' || !r || r.cancelled) {
-        throw new GraftError('cancelled', `Cancelled after computing ${r?.computed ?? 'some'} codes; they are kept. Run "graft codes" again to compute the rest.`);
-      }
-      const json = {
-        backbone,
-        computed: r.computed,
-        cached: r.cached,
-        failed: r.failed,
-        seconds: round(r.seconds, 2),
-        imagesPerSecond: round(r.imagesPerSecond, 2),
-        runtime: r.runtime,
-      };
-      const text = [
-        `${backbone}: computed ${r.computed} code${r.computed === 1 ? '' : 's'}, ${r.cached} already cached, in ${json.seconds}s (${json.imagesPerSecond} images/s, ${r.runtime}).`,
-        ...r.failed.map((x) => `  could not read ${x.path}: ${x.reason}`),
-      ].join('\n');
-      return { json, text };
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-      offProgress();
-      offFinished();
+    const f = await runJob(ctx, engine, 'codes', () => engine.call('codes.start', { backbones: [backbone], views: [...views] }));
+    if (f.status === 'failed') throw new GraftError(f.error.code, f.error.message);
+    const r = f.result;
+    if (f.status === 'cancelled' || !r || r.cancelled) {
+      throw new GraftError('cancelled', `Cancelled after computing ${r?.computed ?? 'some'} codes; they are kept. Run "graft codes" again to compute the rest.`);
     }
+    const json = {
+      backbone,
+      computed: r.computed,
+      cached: r.cached,
+      failed: r.failed,
+      seconds: round(r.seconds, 2),
+      imagesPerSecond: round(r.imagesPerSecond, 2),
+      runtime: r.runtime,
+    };
+    const text = [
+      `${backbone}: computed ${r.computed} code${r.computed === 1 ? '' : 's'}, ${r.cached} already cached, in ${json.seconds}s (${json.imagesPerSecond} images/s, ${r.runtime}).`,
+      ...r.failed.map((x) => `  could not read ${x.path}: ${x.reason}`),
+    ].join('\n');
+    return { json, text };
   },
 };
 

@@ -1,4 +1,4 @@
-import { runtimeInfo } from '../../../engine/handlers/codes-handlers';
+import fs from 'node:fs';
 import type { Command } from '../command';
 
 export const doctorCommand: Command = {
@@ -12,8 +12,8 @@ export const doctorCommand: Command = {
     'the versions in use, whether Electron and tfjs-node are available, and where backbone',
     'weights are looked for. Needs no project.',
   ].join('\n'),
-  async run() {
-    const info = await runtimeInfo(process.env.GRAFT_MODELS_DIR);
+  async run(ctx) {
+    const info = { ...(await ctx.engineWithoutProject().call('runtime.info', {})), electron: electronPackage() };
     const yes = (a: { available: boolean; version: string | null; error: string | null }) =>
       a.available ? `yes (${a.version})` : `no${a.error ? ` (${a.error})` : ''}`;
     const text = [
@@ -28,3 +28,21 @@ export const doctorCommand: Command = {
     return { json: info, text };
   },
 };
+
+/** Whether the desktop app can start here: the electron package and its binary (a separate download). */
+function electronPackage(): { available: boolean; version: string | null; error: string | null } {
+  let version: string;
+  try {
+    version = (require('electron/package.json') as { version: string }).version;
+  } catch {
+    return { available: false, version: null, error: 'not installed' };
+  }
+  try {
+    // The electron package exports the binary's path; it throws when the binary never downloaded.
+    const bin = require('electron') as unknown as string;
+    const exists = typeof bin === 'string' && fs.existsSync(bin);
+    return { available: exists, version, error: exists ? null : 'the Electron binary is missing' };
+  } catch (err) {
+    return { available: false, version, error: String((err as Error).message).split('\n')[0].slice(0, 300) };
+  }
+}

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import type { ExportResult } from '../../../../shared/api/export';
-import { call } from '../../../engine/dispatch';
-import { GraftError } from '../../../engine/errors';
-import { normaliseFormats } from '../../../engine/export/export-project';
+import type { Params } from '../../../../shared/api';
+import type { ExportFormatName } from '../../../../shared/api/export';
+import { GraftError } from '../../../engine';
+import { exportFormat } from '../../../../shared/api/export';
 import type { Command } from '../command';
-import { runJob } from './train';
+import { resultOf, runJob } from '../job-waiter';
 
 const SPLITS = ['all', 'train', 'validation', 'test'] as const;
 
@@ -50,12 +50,18 @@ export const exportCommand: Command = {
       throw new GraftError('invalid_params', ctx.positionals.length ? `Name one folder to export into (got ${ctx.positionals.length}).` : 'Name the folder to export into: graft export out/flowers-model --project FILE');
     }
     const formatValues = (Array.isArray(v.format) ? v.format : typeof v.format === 'string' ? [v.format] : []).flatMap((f) => String(f).split(','));
-    const formats = formatValues.length ? normaliseFormats(formatValues) : undefined;
-    const split = typeof v.split === 'string' ? v.split : 'all';
-    if (!(SPLITS as readonly string[]).includes(split)) throw new GraftError('invalid_params', `--split must be one of ${SPLITS.join(', ')} (got "${split}").`);
+    const formats = formatValues.length ? formatList(formatValues) : undefined;
+    const split = (typeof v.split === 'string' ? v.split : 'all') as (typeof SPLITS)[number];
+    if (!SPLITS.includes(split)) throw new GraftError('invalid_params', `--split must be one of ${SPLITS.join(', ')} (got "${split}").`);
     const engine = ctx.engine({ mustExist: true });
-    const finished = await runJob(ctx, engine, () =>
-      call(engine, 'export.start', {
+    // The engine refuses a non-empty folder with code not_empty; here, replacing is --force.
+    const startExport = (params: Params<'export.start'>) =>
+      engine.call('export.start', params).catch((err: unknown) => {
+        if (err instanceof GraftError && err.code === 'not_empty') throw new GraftError('not_empty', err.message.replace(/, or replace its content\.$/, ', or pass --force to replace its content.'));
+        throw err;
+      });
+    const finished = await runJob(ctx, engine, 'export', () =>
+      startExport({
         dir: path.resolve(ctx.positionals[0]),
         runId: typeof v.run === 'string' ? v.run : undefined,
         formats,
@@ -65,9 +71,7 @@ export const exportCommand: Command = {
         mistakes: !v['no-mistakes'],
       }),
     );
-    if (finished.status === 'cancelled') throw new GraftError('cancelled', 'The export was cancelled; nothing was written.');
-    if (finished.status === 'failed') throw new GraftError(finished.error?.code ?? 'internal', finished.error?.message ?? 'The export failed.');
-    const result = finished.result as ExportResult;
+    const result = resultOf(finished, 'The export was cancelled; nothing was written.');
     const lines = [`Exported ${result.formats.join(', ')} to ${result.dir}: ${result.files.length} files, ${formatBytes(result.bytes)}.`];
     if (result.modelFormat) lines.push(`Model: TF.js ${result.modelFormat} (model.json, weights.bin, metadata.json).`);
     if (result.files.includes('report.html')) lines.push(`Report: ${path.join(result.dir, 'report.html')}`);
@@ -79,6 +83,21 @@ export const exportCommand: Command = {
     return { json: result, text: lines.join('\n') };
   },
 };
+
+/** The formats as typed (any case, repeated or comma-separated), checked against the contract's list. */
+function formatList(values: string[]): ExportFormatName[] {
+  const known = exportFormat.options;
+  const out: ExportFormatName[] = [];
+  for (const typed of values) {
+    const f = typed.trim().toLowerCase();
+    if (!f) continue;
+    if (!(known as readonly string[]).includes(f)) {
+      throw new GraftError('invalid_params', `Unknown export format "${typed}". Use ${known.join(', ')} (several separated by commas).`);
+    }
+    if (!out.includes(f as ExportFormatName)) out.push(f as ExportFormatName);
+  }
+  return out;
+}
 
 function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -1,10 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ImportSummary } from '../../../../shared/types';
-import { importFolder } from '../../../engine/importer/import-folder';
-import { resolveImportRoot } from '../../../engine/importer/scan';
-import { GraftError } from '../../../engine/errors';
+import { GraftError } from '../../../engine';
 import type { Command } from '../command';
-import { progressPrinter } from '../progress';
+import { runJob } from '../job-waiter';
 
 export const importCommand: Command = {
   name: 'import',
@@ -31,59 +30,20 @@ export const importCommand: Command = {
     if (ctx.positionals.length > 1) {
       throw new GraftError('invalid_params', `Import one folder at a time (got ${ctx.positionals.length}); quote a path that contains spaces.`);
     }
-    // Check the folder before creating a project file for it.
-    const root = await resolveImportRoot(folder);
+    // The engine checks the folder before it creates the project file.
+    const root = path.resolve(folder);
     const engine = ctx.engine();
-    const print = progressPrinter(!ctx.values.quiet);
-    const rate = new RateWindow();
-    let lastScanLog = 0;
-    const summary = await importFolder(engine.db, root, {
-      signal: ctx.signal,
-      onProgress: (stage, done, total) => {
-        if (stage === 'scan') {
-          // The total is unknown while scanning; a count now and then is enough.
-          if (done > 0 && Date.now() - lastScanLog > 2000) {
-            lastScanLog = Date.now();
-            ctx.log(`scan: ${done.toLocaleString('en-US')} image files found…`);
-          }
-          return;
-        }
-        const r = rate.add(stage, done);
-        print({
-          jobId: 'cli',
-          kind: 'import',
-          stage,
-          done,
-          total,
-          rate: r,
-          etaSeconds: r > 0 ? (total - done) / r : null,
-        });
-      },
-    });
+    const finished = await runJob(ctx, engine, 'import', () => engine.call('import.start', { folder: root }));
+    if (finished.status === 'failed') throw new GraftError(finished.error.code, finished.error.message);
+    const summary = finished.result;
+    if (!summary) throw new GraftError('cancelled', 'The import was cancelled before it recorded anything. Run the same command again to import.');
     if (summary.cancelled) {
       ctx.log(`Import stopped: ${summary.added} file${summary.added === 1 ? '' : 's'} recorded. Run the same command again to finish.`);
     }
-    return { json: summary, text: describeImport(root, summary) };
+    // The summary names files by their canonical paths (links resolved): strip the same root.
+    return { json: summary, text: describeImport(fs.realpathSync(root), summary) };
   },
 };
-
-/** Items per second over the last few seconds of a stage. */
-class RateWindow {
-  private stage = '';
-  private samples: Array<{ t: number; done: number }> = [];
-
-  add(stage: string, done: number): number {
-    const t = Date.now();
-    if (stage !== this.stage) {
-      this.stage = stage;
-      this.samples = [];
-    }
-    this.samples.push({ t, done });
-    while (this.samples.length > 2 && t - this.samples[0].t > 5000) this.samples.shift();
-    const a = this.samples[0];
-    return t > a.t ? ((done - a.done) * 1000) / (t - a.t) : 0;
-  }
-}
 
 /** The summary for people: counts first, then what needs their attention. */
 export function describeImport(root: string, s: ImportSummary): string {

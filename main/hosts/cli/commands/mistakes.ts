@@ -1,6 +1,6 @@
 import type { MistakesResult } from '../../../../shared/api/training';
-import { call } from '../../../engine/dispatch';
 import type { Command } from '../command';
+import { resultOf, runJob } from '../job-waiter';
 import { parseCount, pct } from './train';
 
 export const mistakesCommand: Command = {
@@ -20,7 +20,8 @@ export const mistakesCommand: Command = {
   async run(ctx) {
     const engine = ctx.engine({ mustExist: true });
     const limit = parseCount(ctx.values.limit, 'limit', 1, 10_000) ?? 50;
-    const result = await call(engine, 'mistakes.get', { limit });
+    const finished = await runJob(ctx, engine, 'mistakes', () => engine.call('mistakes.start', { limit }));
+    const result = resultOf(finished, 'The likely-mistakes analysis was cancelled.');
     return { json: result, text: mistakesText(result) };
   },
 };

@@ -1,11 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PredictionItem } from '../../../../shared/api/training';
-import { GraftError } from '../../../engine/errors';
-import { loadExportedModel } from '../../../engine/export/exported-model';
-import { expandInputs, loadPredictor, predictFiles } from '../../../engine/training/predict';
+import { GraftError } from '../../../engine';
 import type { Command } from '../command';
-import { progressPrinter } from '../progress';
+import { resultOf, runJob } from '../job-waiter';
 import { parseCount, pct } from './train';
 
 export const predictCommand: Command = {
@@ -30,37 +28,37 @@ export const predictCommand: Command = {
   async run(ctx) {
     if (!ctx.positionals.length) throw new GraftError('invalid_params', 'Name at least one image or folder: graft predict photo.jpg --project FILE');
     const top = parseCount(ctx.values.top, 'top', 1, 1000) ?? 3;
-    const files = expandInputs(ctx.positionals);
-    const modelDir = typeof ctx.values.model === 'string' ? ctx.values.model : undefined;
+    const modelDir = typeof ctx.values.model === 'string' ? path.resolve(ctx.values.model) : undefined;
     if (modelDir && (ctx.values.project || ctx.values.run)) {
       throw new GraftError('invalid_params', 'Use either --model DIR (an exported model) or --project FILE [--run ID], not both.');
     }
-    let predictor: { runId: string; classes: string[]; probabilities: (s: string[]) => Promise<Float32Array[]>; dispose(): void };
-    if (modelDir) {
-      predictor = await loadExportedModel(modelDir);
-    } else {
-      const engine = ctx.engine({ mustExist: true });
-      predictor = await loadPredictor(engine.db, { runId: typeof ctx.values.run === 'string' ? ctx.values.run : undefined, modelsDir: engine.options.modelsDir });
-    }
-    try {
-      const print = progressPrinter(!ctx.values.quiet && files.length > 16);
-      const started = Date.now();
-      const predictions = await predictFiles(predictor, files, {
+    const engine = modelDir ? ctx.engineWithoutProject() : ctx.engine({ mustExist: true });
+    const started = Date.now();
+    const finished = await runJob(ctx, engine, 'predict', () =>
+      engine.call('predict.start', {
+        paths: ctx.positionals.map((p) => path.resolve(p)),
         top,
         strict: true,
-        signal: ctx.signal,
-        onProgress: (done, total) => print({ jobId: '', kind: 'predict', stage: 'predict', done, total, rate: (done * 1000) / Math.max(1, Date.now() - started), etaSeconds: null }),
-      });
-      if (typeof ctx.values.csv === 'string') writeCsv(ctx.values.csv, predictions, top);
-      return {
-        json: { runId: predictor.runId, predictions },
-        text: predictions.map((p) => `${p.path}  ${p.top.map((t) => `${t.label} ${pct(t.probability)}`).join(', ')}`).join('\n'),
-      };
-    } finally {
-      predictor.dispose();
-    }
+        ...(modelDir ? { modelDir } : {}),
+        ...(typeof ctx.values.run === 'string' ? { runId: ctx.values.run } : {}),
+      }),
+    );
+    const { runId, predictions } = resultOf(finished, 'Prediction was cancelled.');
+    if (typeof ctx.values.csv === 'string') writeCsv(ctx.values.csv, predictions, top);
+    const lines = predictions.map((p) => `${p.path}  ${p.top.map((t) => `${t.label} ${pct(t.probability)}`).join(', ')}`);
+    lines.push(summaryLine(predictions, runId, (Date.now() - started) / 1000));
+    return { json: { runId, predictions }, text: lines.join('\n') };
   },
 };
+
+/** "100 images in 4.2 s with run …: daisy 20, dandelion 19, …" (top-1 counts, most first). */
+function summaryLine(predictions: PredictionItem[], runId: string, seconds: number): string {
+  const counts = new Map<string, number>();
+  for (const p of predictions) if (p.top[0]) counts.set(p.top[0].label, (counts.get(p.top[0].label) ?? 0) + 1);
+  const byClass = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([label, n]) => `${label} ${n}`);
+  const n = predictions.length;
+  return `${n} image${n === 1 ? '' : 's'} in ${seconds.toFixed(1)} s with ${runId}: ${byClass.join(', ')}`;
+}
 
 /** One row per image: path, then label and probability for each of the top K. */
 export function writeCsv(file: string, predictions: PredictionItem[], top: number): void {

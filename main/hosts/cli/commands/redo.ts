@@ -1,4 +1,3 @@
-import { call } from '../../../engine/dispatch';
 import type { Command } from '../command';
 import { stepText } from './undo';
 
@@ -12,7 +11,7 @@ export const redoCommand: Command = {
     'undo makes redo impossible. --json prints {"description","changed"}.',
   ].join('\n'),
   async run(ctx) {
-    const result = await call(ctx.engine({ mustExist: true }), 'labels.redo', {});
+    const result = await ctx.engine({ mustExist: true }).call('labels.redo', {});
     return { json: result, text: stepText(result) };
   },
 };

@@ -1,6 +1,5 @@
 import type { RunSummary } from '../../../../shared/api/training';
-import { call } from '../../../engine/dispatch';
-import { GraftError } from '../../../engine/errors';
+import { GraftError } from '../../../engine';
 import type { Command } from '../command';
 import { pct } from './train';
 
@@ -24,19 +23,19 @@ export const runsCommand: Command = {
     };
     switch (action) {
       case 'list': {
-        const runs = await call(engine, 'runs.list', {});
+        const runs = await engine.call('runs.list', {});
         return { json: { runs, current: runs.find((r) => r.current)?.id ?? null }, text: runsTable(runs) };
       }
       case 'show': {
-        const run = await call(engine, 'runs.get', { id: needId() });
+        const run = await engine.call('runs.get', { id: needId() });
         return { json: run };
       }
       case 'use': {
-        const run = await call(engine, 'runs.setCurrent', { id: needId() });
+        const run = await engine.call('runs.setCurrent', { id: needId() });
         return { json: run, text: `Run ${run.id} is now the current model.` };
       }
       case 'delete': {
-        const out = await call(engine, 'runs.delete', { id: needId() });
+        const out = await engine.call('runs.delete', { id: needId() });
         return { json: { id, ...out }, text: `Deleted run ${id}.` };
       }
       default:

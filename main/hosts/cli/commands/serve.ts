@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { rendererDir } from '../../app-paths';
-import { GraftError } from '../../../engine/errors';
+import { GraftError } from '../../../engine';
 import { startServer } from '../../server/server';
 import type { Command } from '../command';
 

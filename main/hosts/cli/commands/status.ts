@@ -1,4 +1,3 @@
-import { call } from '../../../engine/dispatch';
 import type { Command } from '../command';
 
 export const statusCommand: Command = {
@@ -13,7 +12,7 @@ export const statusCommand: Command = {
   ].join('\n'),
   async run(ctx) {
     const engine = ctx.engine({ mustExist: true });
-    const s = await call(engine, 'project.status', {});
+    const s = await engine.call('project.status', {});
     const json = { images: s.images, classes: s.classes, unlabelled: s.unlabelled, conflicts: s.conflicts, missing: s.missing, path: s.path };
     const width = Math.max(10, ...Object.keys(s.classes).map((c) => c.length));
     const lines = [`${s.path}: ${s.images.toLocaleString('en-US')} image${s.images === 1 ? '' : 's'}`];

@@ -1,44 +1,8 @@
-import type { TrainResult } from '../../../../shared/api/training';
-import type { JobFinished } from '../../../../shared/events';
-import type { Engine } from '../../../engine/engine';
-import { call } from '../../../engine/dispatch';
-import { GraftError } from '../../../engine/errors';
-import type { Command, CommandContext } from '../command';
-import { progressPrinter } from '../progress';
+import type { JobResult } from '../../../../shared/jobs';
+import { GraftError } from '../../../engine';
+import type { Command } from '../command';
+import { resultOf, runJob } from '../job-waiter';
 import { DEFAULT_TRAIN_BACKBONES, HEAD_DEFAULTS } from '../../../engine/training/defaults';
-
-/**
- * Starts a job through the API and waits for it, printing progress on stderr and
- * cancelling it on Ctrl+C. Events are buffered from before the start so a job that
- * ends at once is not missed.
- */
-export async function runJob(ctx: CommandContext, engine: Engine, start: () => Promise<{ jobId: string }>): Promise<JobFinished> {
-  const finished = new Map<string, JobFinished>();
-  const waiters = new Map<string, (f: JobFinished) => void>();
-  const print = progressPrinter(!ctx.values.quiet);
-  let jobId: string | null = null;
-  const offProgress = engine.on('job.progress', (p) => {
-    if (p.jobId === jobId) print(p);
-  });
-  const offFinished = engine.on('job.finished', (f) => {
-    finished.set(f.jobId, f);
-    waiters.get(f.jobId)?.(f);
-  });
-  const onAbort = () => {
-    if (jobId) engine.jobs.cancel(jobId);
-  };
-  ctx.signal.addEventListener('abort', onAbort);
-  try {
-    jobId = (await start()).jobId;
-    const id = jobId;
-    if (ctx.signal.aborted) engine.jobs.cancel(id);
-    return finished.get(id) ?? (await new Promise<JobFinished>((resolve) => waiters.set(id, resolve)));
-  } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
-    offProgress();
-    offFinished();
-  }
-}
 
 export function parseCount(value: unknown, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -114,20 +78,17 @@ export const trainCommand: Command = {
         ctx.log(`${e.stage} epoch ${e.epoch}: loss ${e.loss.toFixed(4)} accuracy ${pct(e.accuracy)}  validation loss ${e.valLoss.toFixed(4)} accuracy ${pct(e.valAccuracy)}`);
       }
     });
-    let finished: JobFinished;
     try {
-      finished = await runJob(ctx, engine, () => call(engine, 'train.start', options));
+      const finished = await runJob(ctx, engine, 'train', () => engine.call('train.start', options));
+      const result = resultOf(finished, 'Training was cancelled; the previous model was kept.');
+      return { json: result, text: trainText(result) };
     } finally {
       offEpoch();
     }
-    if (finished.status === 'cancelled') throw new GraftError('cancelled', 'Training was cancelled; the previous model was kept.');
-    if (finished.status === 'failed') throw new GraftError(finished.error?.code ?? 'internal', finished.error?.message ?? 'Training failed.');
-    const result = finished.result as TrainResult;
-    return { json: result, text: trainText(result) };
   },
 };
 
-function trainText(r: TrainResult): string {
+function trainText(r: JobResult<'train'>): string {
   const width = Math.max(...r.classes.map((c) => c.length), 5);
   const lines = [
     `Run ${r.runId} finished in ${r.seconds.toFixed(1)} s; it is now the current model.`,

@@ -1,5 +1,4 @@
 import type { UndoResult } from '../../../../shared/types';
-import { call } from '../../../engine/dispatch';
 import type { Command } from '../command';
 
 /** 'Undid: label 3 images as "roses". 3 images relabelled.' */
@@ -18,7 +17,7 @@ export const undoCommand: Command = {
     'Repeat to go further back; "graft redo" re-applies. --json prints {"description","changed"}.',
   ].join('\n'),
   async run(ctx) {
-    const result = await call(ctx.engine({ mustExist: true }), 'labels.undo', {});
+    const result = await ctx.engine({ mustExist: true }).call('labels.undo', {});
     return { json: result, text: stepText(result) };
   },
 };

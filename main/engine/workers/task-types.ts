@@ -1,0 +1,118 @@
+/**
+ * The tasks worker threads run, typed once: input, output and the events each may send
+ * while it runs. Everything here crosses a thread boundary by structured clone, so it is
+ * plain data (typed arrays included). Tasks that need codes, runs or images read them
+ * themselves from the project file (a read-only connection of their own), so the main
+ * thread never holds the engine's event loop for a large read.
+ */
+import type { MistakesResult } from '../../../shared/api/training';
+import type { ProjectionResult } from '../../../shared/api/insights';
+import type { EvaluationResult, RunMetrics, StoredEpoch, TrainConfig } from '../../../shared/api/training';
+import type { ImageFacts } from '../importer/decode';
+import type { LabelledImage } from '../model/splits';
+import type { BuiltArtifacts } from '../export/layers-model-export';
+
+/** Progress inside a task, forwarded to its job. */
+export interface TaskProgress {
+  stage: string;
+  done: number;
+  total: number;
+  message?: string;
+}
+
+export interface FitModelInput {
+  projectPath: string;
+  modelsDir?: string;
+  config: TrainConfig;
+  classes: string[];
+  /** The images trained and evaluated on, in the order of `config.dataset`. */
+  images: LabelledImage[];
+  jobId: string;
+  runId: string;
+}
+
+export interface FitModelOutput {
+  /** The stored model's bytes (model/stored-model.ts). */
+  weights: Uint8Array;
+  accuracy: RunMetrics['accuracy'];
+  validation: EvaluationResult | null;
+  test: EvaluationResult | null;
+  bestEpoch: number;
+  fineTune?: RunMetrics['fineTune'];
+}
+
+export interface MistakesInput {
+  projectPath: string;
+  backbones: string[];
+  images: LabelledImage[];
+  limit: number;
+  seed: number;
+}
+
+export type MistakesOutput = Pick<MistakesResult, 'suspects' | 'nearDuplicates' | 'outOfFoldAccuracy'>;
+
+export interface PredictCodesOutput {
+  runId: string;
+  classes: string[];
+  imageIds: number[];
+  predicted: number[];
+  confidence: number[];
+  approximate: boolean;
+}
+
+/** A file as the importer first sees it: its size and content hash, or why it cannot be read. */
+export type HashedFile = { ok: true; size: number; mtimeMs: number; hash: string } | { ok: false; reason: string };
+
+/** New bytes decoded: what the catalogue keeps (facts and thumbnail), or why they are not an image. */
+export type ThumbnailedFile = { ok: true; facts: ImageFacts; thumbnail: Uint8Array } | { ok: false; reason: string };
+
+export interface Tasks {
+  /** Drops what earlier tasks left resident in this worker. */
+  'release-residents': { input: Record<string, never>; output: null; event: never };
+  /** A training run's arithmetic: head, fine-tuning, vote, evaluation, the stored model. */
+  'fit-model': { input: FitModelInput; output: FitModelOutput; event: StoredEpoch };
+  /** Out-of-fold heads, confident-learning suspects, near-duplicates. */
+  'find-mistakes': { input: MistakesInput; output: MistakesOutput; event: never };
+  /** The map: PCA of every image's cached codes. */
+  'project-codes': { input: { projectPath: string; backbones: string[] }; output: Omit<ProjectionResult, 'runId' | 'seconds'>; event: never };
+  /** A run's prediction for every image with cached codes. */
+  'predict-codes': { input: { projectPath: string; runId: string }; output: PredictCodesOutput; event: never };
+  /** The standalone TF.js layers model of a run. */
+  'build-layers-export': { input: { projectPath: string; runId: string; backbones: Array<{ id: string; dir: string }> }; output: BuiltArtifacts; event: never };
+  /** Loads a run's head (vote included) resident, for `score-head`. */
+  'load-head': { input: { projectPath: string; runId: string }; output: { inputDim: number; classCount: number }; event: never };
+  /** Probabilities of feature rows (views already averaged by the caller) with the resident head. */
+  'score-head': { input: { x: Float32Array; rows: number }; output: Float32Array; event: never };
+  /** Loads a model folder made by `graft export` resident, for `predict-exported`. */
+  'load-exported-model': { input: { dir: string }; output: { runId: string; classes: string[]; imageSize: number }; event: never };
+  /** Probabilities of RGB images (imageSize² × 3 bytes each) with the resident exported model. */
+  'predict-exported': { input: { pixels: Uint8Array; n: number }; output: Float32Array; event: never };
+  /** Reads and hashes a file (the importer then decodes only bytes the catalogue lacks). */
+  'hash-file': { input: { path: string }; output: HashedFile; event: never };
+  /** Decodes a file and makes its thumbnail, checking it still holds the bytes hashed. */
+  'thumbnail-file': { input: { path: string; hash: string }; output: ThumbnailedFile; event: never };
+  /** The large preview of an image file: orientation-corrected sRGB JPEG. */
+  'render-preview': { input: { paths: string[]; longSide: number }; output: Uint8Array; event: never };
+}
+
+export type TaskName = keyof Tasks;
+export type TaskInput<K extends TaskName> = Tasks[K]['input'];
+export type TaskOutput<K extends TaskName> = Tasks[K]['output'];
+export type TaskEvent<K extends TaskName> = Tasks[K]['event'];
+
+/** What a task's function gets besides its input. */
+export interface TaskContext<K extends TaskName> {
+  readonly signal: { readonly aborted: boolean };
+  progress(stage: string, done: number, total: number, message?: string): void;
+  event(e: TaskEvent<K>): void;
+  /** State kept in this worker for later tasks (a resident model), by name. */
+  readonly residents: Map<string, { dispose(): void }>;
+}
+
+export type ToWorker = { type: 'run'; id: number; task: TaskName; input: unknown; cancel: SharedArrayBuffer };
+
+export type FromWorker =
+  | { type: 'progress'; id: number; progress: TaskProgress }
+  | { type: 'event'; id: number; event: unknown }
+  | { type: 'done'; id: number; output: unknown }
+  | { type: 'failed'; id: number; code: string; message: string };
