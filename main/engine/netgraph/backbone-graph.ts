@@ -1,5 +1,5 @@
 /**
- * A registry backbone (main/tf/registry.ts) as an IR graph: its files read from the
+ * A registry backbone (main/engine/tf/registry.ts) as an IR graph: its files read from the
  * folder weights.ts resolved, the front end chosen by its format, its input size and
  * feature layer or node taken from the spec.
  *
@@ -7,7 +7,7 @@
  * Graft's preprocessed RGB bytes (uint8 `[n,s,s,3]` from `decodeForNetwork`) with the
  * range mapping of `toNetworkRange` — x·(hi − lo)/255 + lo — done inside the graph.
  */
-import type { BackboneSpec } from '../../tf/registry';
+import type { BackboneSpec } from '../tf/registry';
 import { UnsupportedModelError, type Graph } from './ir';
 import { graphModelBackboneGraph } from './graph-frontend';
 import { layersBackboneGraph, type BackboneGraph } from './layers-frontend';

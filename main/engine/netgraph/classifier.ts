@@ -1,6 +1,6 @@
 /**
- * A whole trained classifier as one IR graph — what `main/training/predict.ts` computes
- * with TF.js, step for step (the stored format is described in main/training/weights.ts):
+ * A whole trained classifier as one IR graph — what `main/engine/training/predict.ts` computes
+ * with TF.js, step for step (the stored format is described in main/engine/model/stored-model.ts):
  *
  *   image bytes → [per view: the image, or its mirror for 'flip'] → each backbone (its own
  *   range mapping) → codes concatenated in the model's backbone order → standardised,
@@ -14,7 +14,7 @@
  * be reproduced inside a graph, so each size comes preprocessed). Outputs: "probabilities"
  * `[n, classes]` and "codes" `[n, inputDim]` (the centre view's concatenated codes).
  */
-import type { HeadParams } from '../../training/head';
+import type { HeadParams } from '../model/head';
 import { addRangeMapping } from './backbone-graph';
 import type { Graph } from './ir';
 import { GraphBuilder } from './shapes';

@@ -6,7 +6,7 @@
  *
  * Layers are written as plain IR — batch norm as per-channel mul + add, ZeroPadding2D as
  * pad, activations as their own nodes — and `optimise.ts` then folds them into the
- * convolutions, as `main/tf/fold.ts` does for TF.js. A layer kind, activation or option
+ * convolutions, as `main/engine/tf/fold.ts` does for TF.js. A layer kind, activation or option
  * this front end does not know fails with an UnsupportedModelError naming the layer.
  */
 import { UnsupportedModelError, type Graph } from './ir';
@@ -24,7 +24,7 @@ export interface FeatureOptions {
   /**
    * Replacement weights by layer name, in the layer's own weight order (TF.js
    * `layer.getWeights()`: e.g. kernel, bias; gamma, beta, moving mean, moving variance) —
-   * a fine-tuned run's layers (main/training/weights.ts `fineTuned`).
+   * a fine-tuned run's layers (main/engine/model/stored-model.ts `fineTuned`).
    */
   weightOverrides?: ReadonlyMap<string, readonly Float32Array[]>;
 }

@@ -1,6 +1,6 @@
 /**
  * Rewrites that make an IR graph cheaper without changing its results beyond float
- * rounding (the same folding `main/tf/fold.ts` does for TF.js, on the IR so that every
+ * rounding (the same folding `main/engine/tf/fold.ts` does for TF.js, on the IR so that every
  * front end and every emitter gets it):
  *
  * - a convolution (or dense layer) followed by per-channel `mul`/`div`/`add`/`sub` with a

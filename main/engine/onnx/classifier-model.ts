@@ -1,13 +1,13 @@
 /**
- * A stored model (main/training/weights.ts) compiled into one ONNX model: its backbones
+ * A stored model (main/engine/model/stored-model.ts) compiled into one ONNX model: its backbones
  * (fine-tuned layers applied), the head and the view averaging — `netgraph/classifier.ts`
  * says what the graph computes and names its inputs and outputs. For export and for
  * prediction in one session.
  */
-import { GraftError } from '../../errors';
-import type { StoredModel } from '../../training/weights';
-import { getBackbone } from '../../tf/registry';
-import { resolveWeights, type ResolveOptions } from '../../tf/weights';
+import { GraftError } from '../errors';
+import type { StoredModel } from '../model/stored-model';
+import { getBackbone } from '../tf/registry';
+import { resolveWeights, type ResolveOptions } from '../tf/weights';
 import { backboneGraph } from '../netgraph/backbone-graph';
 import { classifierGraph, classifierInputName, type ClassifierBackbone } from '../netgraph/classifier';
 import { UnsupportedModelError } from '../netgraph/ir';

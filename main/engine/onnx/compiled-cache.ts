@@ -1,6 +1,6 @@
 /**
  * Compiled backbones on disk, per user (`<cache>/onnx`, beside the downloaded weights;
- * see main/tf/user-dirs.ts), so a network is compiled once, not at every start.
+ * see main/engine/tf/user-dirs.ts), so a network is compiled once, not at every start.
  *
  * A file is named `<id>-<size>-<key>.onnx`; the key is a SHA-256 over everything the
  * bytes depend on: COMPILER_VERSION, the ONNX IR and opset versions, the spec's format,
@@ -14,10 +14,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { getBackbone, type BackboneSpec } from '../../tf/registry';
-import { userCacheDir } from '../../tf/user-dirs';
-import { computeChecksums, PINNED_CHECKSUMS_FILE } from '../../tf/weights';
-import type { FileChecksums } from '../../tf/checksums';
+import { getBackbone, type BackboneSpec } from '../tf/registry';
+import { userCacheDir } from '../tf/user-dirs';
+import { computeChecksums, PINNED_CHECKSUMS_FILE } from '../tf/weights';
+import type { FileChecksums } from '../tf/checksums';
 import { backboneGraph, withRgbBytesInput } from '../netgraph/backbone-graph';
 import { ONNX_IR_VERSION, ONNX_OPSET, writeOnnx } from './onnx-writer';
 
@@ -45,7 +45,7 @@ export interface CompileCacheOptions {
 
 /**
  * The compiled ONNX model of a backbone whose files are in `weightsDir` (as resolved by
- * main/tf/weights.ts), from the cache or compiled now. Throws UnsupportedModelError
+ * main/engine/tf/weights.ts), from the cache or compiled now. Throws UnsupportedModelError
  * (netgraph/ir.ts) when the network cannot be compiled.
  */
 export function compiledBackbone(spec: BackboneSpec, weightsDir: string, options: CompileCacheOptions = {}): CompiledBackbone {

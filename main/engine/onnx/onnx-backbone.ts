@@ -1,7 +1,7 @@
 /**
  * A backbone run by ONNX Runtime: its compiled model (from the per-user cache, compiled on
  * first use) in a pool of session workers, with the same `embed(rgbBytes, n)` shape as
- * main/tf/embed-pool.ts's EmbedPool, so the codes pipeline can use either.
+ * main/engine/tf/embed-pool.ts's EmbedPool, so the codes pipeline can use either.
  *
  *   const bb = await startOnnxBackbone(spec, weights.dir);
  *   const codes = await bb.embed(rgbBytes, n);   // n × bb.dim floats
@@ -10,8 +10,8 @@
  * `onnxCompatibility` says, without starting anything, whether a backbone compiles and
  * ONNX Runtime loads here — and if not, why (the network then stays on TF.js).
  */
-import { GraftError } from '../../errors';
-import type { BackboneSpec } from '../../tf/registry';
+import { GraftError } from '../errors';
+import type { BackboneSpec } from '../tf/registry';
 import { backboneGraph } from '../netgraph/backbone-graph';
 import { UnsupportedModelError } from '../netgraph/ir';
 import { compiledBackbone, type CompileCacheOptions } from './compiled-cache';

@@ -20,8 +20,8 @@
  * [C] → [1,C,1,1]. A reshape or flatten of a rank-4 value transposes to NHWC first,
  * unless the two layouts hold the same bytes (h·w = 1 or c = 1).
  */
-import { appVersion } from '../../export/app-version';
-import { ProtoWriter, WireType } from '../../export/protobuf-writer';
+import { appVersion } from '../export/app-version';
+import { ProtoWriter, WireType } from '../export/protobuf-writer';
 import { isConstant, producers, validateGraph, type ConstantNode, type Graph, type Node } from '../netgraph/ir';
 import { inferShapes, resolvePadding, type Shape } from '../netgraph/shapes';
 

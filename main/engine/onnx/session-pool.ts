@@ -9,7 +9,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { GraftError } from '../../errors';
+import { GraftError } from '../errors';
 import { loadOnnxRuntime } from './ort-loader';
 import type { FeedTensor, OutputTensor, SessionReply, SessionRequest, SessionSettings, ValueInfo, WorkerInit } from './session-protocol';
 
