@@ -12,10 +12,10 @@ import { backboneGraph, withRgbBytesInput } from '../../main/engine/netgraph/bac
 import { startOnnxBackbone } from '../../main/engine/onnx/onnx-backbone';
 import { writeOnnx } from '../../main/engine/onnx/onnx-writer';
 import { OnnxSessionPool } from '../../main/engine/onnx/session-pool';
-import { loadBackbone } from '../../main/tf/backbone';
-import { decodeForNetwork } from '../../main/tf/preprocess';
-import { getBackbone, type BackboneSpec } from '../../main/tf/registry';
-import { resolveWeights } from '../../main/tf/weights';
+import { loadBackbone } from '../../main/engine/tf/backbone';
+import { decodeForNetwork } from '../../main/engine/tf/preprocess';
+import { getBackbone, type BackboneSpec } from '../../main/engine/tf/registry';
+import { resolveWeights } from '../../main/engine/tf/weights';
 import { listImageFiles } from '../helpers/catalogue-fixtures';
 import { flowersMiniDir, modelsDir, tempDir, testdataDir } from '../helpers/paths';
 

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { compiledBackbone, compileKey } from '../../main/engine/onnx/compiled-cache';
 import { startOnnxBackbone } from '../../main/engine/onnx/onnx-backbone';
-import { decodeForNetwork } from '../../main/tf/preprocess';
-import { getBackbone, type BackboneSpec } from '../../main/tf/registry';
-import { resolveWeights } from '../../main/tf/weights';
+import { decodeForNetwork } from '../../main/engine/tf/preprocess';
+import { getBackbone, type BackboneSpec } from '../../main/engine/tf/registry';
+import { resolveWeights } from '../../main/engine/tf/weights';
 import { modelsDir, tempDir, testdataDir } from '../helpers/paths';
 
 const tmp = tempDir('graft-onnx-cache-');

@@ -1,6 +1,6 @@
 /**
  * A whole trained classifier compiled into one ONNX model gives the probabilities the
- * TF.js predictor (main/training/predict.ts) gives, within 1e-4, and the codes TF.js
+ * TF.js predictor (main/engine/training/predict.ts) gives, within 1e-4, and the codes TF.js
  * extracts: with one backbone; with two of different input sizes and ranges, a flip view,
  * two members with a hidden ReLU layer and the neighbour vote; and with two backbones
  * sharing one input.
@@ -11,15 +11,15 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { compileClassifier } from '../../main/engine/onnx/classifier-model';
 import { OnnxSessionPool, type FeedTensor } from '../../main/engine/onnx/session-pool';
-import { loadBackbone, type Backbone } from '../../main/tf/backbone';
-import { decodeForNetwork } from '../../main/tf/preprocess';
-import { getBackbone } from '../../main/tf/registry';
-import { getTf, type Tf } from '../../main/tf/runtime';
-import { HEAD_DEFAULTS } from '../../main/training/defaults';
-import { trainHead, type Examples } from '../../main/training/head';
-import { predictorFor } from '../../main/training/predict';
-import { withVote } from '../../main/training/vote';
-import type { StoredModel } from '../../main/training/weights';
+import { loadBackbone, type Backbone } from '../../main/engine/tf/backbone';
+import { decodeForNetwork } from '../../main/engine/tf/preprocess';
+import { getBackbone } from '../../main/engine/tf/registry';
+import { getTf, type Tf } from '../../main/engine/tf/runtime';
+import { HEAD_DEFAULTS } from '../../main/engine/training/defaults';
+import { trainHead, type Examples } from '../../main/engine/model/head';
+import { predictorFor } from '../../main/engine/training/predict';
+import { withVote } from '../../main/engine/model/vote';
+import type { StoredModel } from '../../main/engine/model/stored-model';
 import { listImageFiles } from '../helpers/catalogue-fixtures';
 import { flowersMiniDir, modelsDir, testdataDir } from '../helpers/paths';
 

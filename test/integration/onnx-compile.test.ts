@@ -17,9 +17,9 @@ import { UnsupportedModelError } from '../../main/engine/netgraph/ir';
 import { onnxCompatibility } from '../../main/engine/onnx/onnx-backbone';
 import { writeOnnx } from '../../main/engine/onnx/onnx-writer';
 import { OnnxSessionPool } from '../../main/engine/onnx/session-pool';
-import { atInputSize } from '../../main/tf/input-size';
-import type { BackboneSpec } from '../../main/tf/registry';
-import { getTf, type Tf } from '../../main/tf/runtime';
+import { atInputSize } from '../../main/engine/tf/input-size';
+import type { BackboneSpec } from '../../main/engine/tf/registry';
+import { getTf, type Tf } from '../../main/engine/tf/runtime';
 import { graftBin, tempDir } from '../helpers/paths';
 
 const tmp = tempDir('graft-onnx-compile-');
