@@ -1,4 +1,5 @@
 import { backboneInfo } from '../../../engine/handlers/codes-handlers';
+import { onnxCompatibility } from '../../../engine/onnx/onnx-backbone';
 import { GraftError } from '../../../engine/errors';
 import { addUserBackbone, inspectModelFolder } from '../../../engine/tf/backbone';
 import { listBackbones, removeUserBackbone } from '../../../engine/tf/registry';
@@ -39,7 +40,12 @@ export const backbonesCommand: Command = {
     if (sub === 'inspect') {
       if (!arg) throw new GraftError('invalid_params', 'Name the model folder: graft backbones inspect <folder>.');
       const r = inspectModelFolder(arg);
-      return { json: r, text: [`${r.format} model, input ${r.inputSize ?? '?'} px; candidate feature layers/nodes (last first):`, ...r.candidates.slice(0, 30).map((c) => `  ${c.name}`)].join('\n') };
+      // Whether the network up to its output would run on ONNX Runtime (else it runs on TF.js).
+      const onnx = r.format === 'saved_model'
+        ? { ok: false as const, reason: 'a SavedModel is not compiled to ONNX' }
+        : onnxCompatibility({ id: 'inspected', name: 'inspected', description: '', format: r.format, inputSize: r.inputSize ?? 224, inputRange: [0, 1], pooling: 'avg', dim: 0, builtin: false, folder: arg }, arg, { writeCache: false });
+      const onnxLine = onnx.ok ? 'ONNX Runtime: compiles (faster than TF.js)' : `ONNX Runtime: no, runs on TF.js (${onnx.reason})`;
+      return { json: { ...r, onnx }, text: [`${r.format} model, input ${r.inputSize ?? '?'} px; candidate feature layers/nodes (last first):`, ...r.candidates.slice(0, 30).map((c) => `  ${c.name}`), onnxLine].join('\n') };
     }
     if (sub === 'add') {
       if (!arg) throw new GraftError('invalid_params', 'Name the model folder: graft backbones add <folder> --id ID.');
