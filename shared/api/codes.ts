@@ -92,7 +92,13 @@ export const codesMethods = {
   /** Layers or nodes of a model folder that could serve as features (to choose one before adding it). */
   'backbones.inspect': method(
     z.object({ folder: z.string().min(1).max(4096) }),
-    returns<{ format: 'layers' | 'graph' | 'saved_model'; inputSize: number | null; candidates: Array<{ name: string }> }>(),
+    returns<{
+      format: 'layers' | 'graph' | 'saved_model';
+      inputSize: number | null;
+      candidates: Array<{ name: string }>;
+      /** Whether the network compiles to ONNX (and so runs on ONNX Runtime), or the op that keeps it on TF.js. */
+      onnx: { ok: true } | { ok: false; reason: string };
+    }>(),
   ),
   /** Adds a backbone from a folder (TF.js layers/graph model, or a SavedModel with tfjs-node). */
   'backbones.add': method(

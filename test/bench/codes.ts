@@ -9,6 +9,13 @@
  * (first half, pipeline, second half): a change in background load then weighs on both
  * sides instead of only one. The load average is reported with the figures.
  *
+ * ONNX Runtime beside it (main/engine/onnx: the network compiled to ONNX, one session
+ * per core in worker threads): the same files decoded the same way (sharp, overlapped with
+ * inference, batches of 16, two in flight per worker) — `codesOnnx*` — and, on 64
+ * photos decoded beforehand, inference alone on both engines at 224 and at 320 px
+ * (`codes{Onnx,Wasm}MsPerImage{224,320}`, the better of two interleaved rounds each).
+ * Not wired into the engine yet: these figures are what switching would buy.
+ *
  * GRAFT_BENCH_CODES_LIMIT=N uses only the first N photos (a quick look, not the figure).
  */
 import fs from 'node:fs';
@@ -18,6 +25,9 @@ import sharp from 'sharp';
 import type * as tfjs from '@tensorflow/tfjs';
 import { openProject } from '../../main/engine/catalogue/open';
 import { ensureCodes } from '../../main/engine/codes/extract';
+import { startOnnxBackbone, type OnnxBackbone } from '../../main/engine/onnx/onnx-backbone';
+import { EmbedPool } from '../../main/engine/tf/embed-pool';
+import { decodeForNetwork } from '../../main/engine/tf/preprocess';
 import { getBackbone } from '../../main/engine/tf/registry';
 import { getTf } from '../../main/engine/tf/runtime';
 import { folderIOHandler, resolveWeights } from '../../main/engine/tf/weights';
@@ -57,8 +67,20 @@ export async function run(): Promise<Figures> {
   const bb = pipeline.backbones[0];
   log(`pipeline: ${bb.computed} codes in ${bb.seconds.toFixed(1)} s (${bb.workers} workers, fast path ${bb.fast})`);
 
+  const onnx = await onnxPass(files);
+  log(`ONNX Runtime: ${onnx.images} codes in ${onnx.seconds.toFixed(1)} s (${onnx.workers} workers)`);
+
   const plainB = await plainLoop(files.slice(half));
   log(`plain loop, second half: ${plainB.images} images in ${plainB.seconds.toFixed(1)} s`);
+
+  const inference: Record<string, number> = {};
+  for (const id of [BACKBONE, `${BACKBONE}_at320`]) {
+    const size = getBackbone(id).inputSize;
+    const m = await inferenceOnly(id, files.slice(0, 64));
+    inference[`codesWasmMsPerImage${size}`] = m.wasm;
+    inference[`codesOnnxMsPerImage${size}`] = m.onnx;
+    log(`inference alone at ${size} px: wasm ${m.wasm.toFixed(1)} ms/image, ONNX Runtime ${m.onnx.toFixed(1)} ms/image`);
+  }
 
   const plainRate = (plainA.images + plainB.images) / (plainA.seconds + plainB.seconds);
   const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -74,6 +96,10 @@ export async function run(): Promise<Figures> {
     codesSpeedup: round(bb.imagesPerSecond / plainRate),
     codesPlainDecodeMsPerImage: round(((plainA.decodeSeconds + plainB.decodeSeconds) * 1000) / (plainA.images + plainB.images), 1),
     codesPlainPredictMsPerImage: round(((plainA.predictSeconds + plainB.predictSeconds) * 1000) / (plainA.images + plainB.images), 1),
+    codesOnnxWorkers: onnx.workers,
+    codesOnnxImagesPerSecond: round(onnx.images / onnx.seconds),
+    codesOnnxSpeedupOverWasm: round(onnx.images / onnx.seconds / bb.imagesPerSecond),
+    ...Object.fromEntries(Object.entries(inference).map(([k, v]) => [k, round(v)])),
     codesTensorsAfterFirstBatch: bb.tensors.afterFirstBatch,
     codesTensorsAfterLastBatch: bb.tensors.afterLastBatch,
     codesPlainTensorGrowth: plainA.tensorGrowth + plainB.tensorGrowth,
@@ -128,6 +154,73 @@ async function plainLoop(files: string[]): Promise<{ images: number; seconds: nu
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   model.dispose();
   return { images, seconds, decodeSeconds, predictSeconds, tensorGrowth: tensorsAfterLast - tensorsAfterFirst };
+}
+
+/**
+ * The same photos through ONNX Runtime as `ensureCodes` runs them through TF.js: decode
+ * with Graft's preprocessing while earlier batches run, 16 per batch, two per worker in
+ * flight. Codes are kept in memory (no database), a small saving over the pipeline.
+ */
+async function onnxPass(files: string[]): Promise<{ images: number; seconds: number; workers: number }> {
+  const spec = getBackbone(BACKBONE);
+  const { dir } = await resolveWeights(spec, { modelsDir, allowDownload: false });
+  const onnx = await startOnnxBackbone(spec, dir);
+  let images = 0;
+  const t0 = process.hrtime.bigint();
+  try {
+    const running = new Set<Promise<void>>();
+    for (let i = 0; i < files.length; i += 16) {
+      const batch = files.slice(i, i + 16);
+      const p: Promise<void> = (async () => {
+        const decoded = (await Promise.all(batch.map((f) => decodeForNetwork(f, spec.inputSize).catch(() => null)))).filter((d): d is Uint8Array => d !== null);
+        const pixels = new Uint8Array(decoded.length * decoded[0].length);
+        decoded.forEach((d, k) => pixels.set(d, k * d.length));
+        await onnx.embed(pixels, decoded.length);
+        images += decoded.length;
+      })().finally(() => running.delete(p));
+      running.add(p);
+      if (running.size >= onnx.workers * 2) await Promise.race(running);
+    }
+    await Promise.all(running);
+  } finally {
+    await onnx.close();
+  }
+  return { images, seconds: Number(process.hrtime.bigint() - t0) / 1e9, workers: onnx.workers };
+}
+
+/** ms per image of inference alone (photos decoded beforehand) on each engine's pool; the better of two rounds. */
+async function inferenceOnly(id: string, files: string[]): Promise<{ wasm: number; onnx: number }> {
+  const spec = getBackbone(id);
+  const { dir } = await resolveWeights(spec, { modelsDir, allowDownload: false });
+  const size = spec.inputSize;
+  const decoded = await Promise.all(files.map((f) => decodeForNetwork(f, size)));
+  const batches: Uint8Array[] = [];
+  for (let i = 0; i < decoded.length; i += 16) {
+    const chunk = decoded.slice(i, i + 16);
+    const pixels = new Uint8Array(chunk.length * size * size * 3);
+    chunk.forEach((d, k) => pixels.set(d, k * d.length));
+    batches.push(pixels);
+  }
+  const timed = async (pool: { embed(p: Uint8Array, n: number): Promise<Float32Array> }): Promise<number> => {
+    const t0 = process.hrtime.bigint();
+    await Promise.all(batches.map((b) => pool.embed(b.slice(), b.length / (size * size * 3))));
+    return Number(process.hrtime.bigint() - t0) / 1e6 / decoded.length;
+  };
+  const wasmPool = await EmbedPool.start(spec, dir);
+  const onnx: OnnxBackbone = await startOnnxBackbone(spec, dir);
+  try {
+    // One image per worker first: a session's first run sets up its kernels.
+    const one = () => batches[0].slice(0, size * size * 3);
+    await Promise.all([...Array.from({ length: wasmPool.workers }, () => wasmPool.embed(one(), 1)), ...Array.from({ length: onnx.workers }, () => onnx.embed(one(), 1))]);
+    const wasm = [await timed(wasmPool)];
+    const ort = [await timed(onnx)];
+    wasm.push(await timed(wasmPool));
+    ort.push(await timed(onnx));
+    return { wasm: Math.min(...wasm), onnx: Math.min(...ort) };
+  } finally {
+    await wasmPool.close();
+    await onnx.close();
+  }
 }
 
 function log(m: string): void {

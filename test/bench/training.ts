@@ -48,7 +48,7 @@ export async function run(): Promise<Figures> {
 
     const { tf } = await getTf();
     const image = firstImage(photos);
-    const predictor = await loadPredictor(engine.db, { modelsDir, projectPath: engine.projectPath!, pool: engine.compute });
+    const predictor = await loadPredictor(engine.db, { modelsDir, pool: engine.compute });
     const tensors = tf.memory().numTensors;
     await predictor.probabilities([image]); // warm-up
     const times: number[] = [];

@@ -134,7 +134,7 @@ describe('TF.js layers model export (two backbones concatenated, mirrored view, 
   it('the exported model and the project predictor agree to 1e-4 before rounding, and leave no tensors behind', async () => {
     const { tf } = await getTf();
     const files = expandInputs([flowersMiniDir]).filter((_, i) => i % 5 === 0);
-    const predictor = await loadPredictor(engine.db, { projectPath: projectFile, pool: engine.compute });
+    const predictor = await loadPredictor(engine.db, { pool: engine.compute });
     const fromProject = await predictor.probabilities(files);
     predictor.dispose();
     const before = tf.memory().numTensors;
@@ -185,7 +185,7 @@ describe('graph-model backbone export (TF Hub MobileNet, input [0, 1])', () => {
 
   it('plain tf.loadGraphModel gives the project\'s top-1 labels, and probabilities within 1e-4', async () => {
     const plain = plainTfjs(graphDir, flowersMiniDir);
-    const predictor = await loadPredictor(engine.db, { runId: run.runId, projectPath: projectFile, pool: engine.compute });
+    const predictor = await loadPredictor(engine.db, { runId: run.runId, pool: engine.compute });
     const fromProject = await predictor.probabilities(plain.files);
     predictor.dispose();
     let maxDiff = 0;

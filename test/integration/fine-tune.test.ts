@@ -84,7 +84,7 @@ describe('fine-tuning (flowers-mini, through graft train)', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')).graft.fineTuned, true);
     const files = expandInputs([flowersMiniDir]).filter((_, i) => i % 10 === 0);
-    const predictor = await loadPredictor(engine.db, { modelsDir, projectPath: engine.projectPath!, pool: engine.compute });
+    const predictor = await loadPredictor(engine.db, { modelsDir, pool: engine.compute });
     const fromProject = await predictor.probabilities(files);
     predictor.dispose();
     const exported = await loadExportedModel(dir, engine.compute);

@@ -47,7 +47,7 @@ describe('insights.predictions', () => {
     assert.ok(snap.confidence.every((c) => c >= 1 / 5 - 1e-6 && c <= 1));
     assert.equal(snap.approximate, false);
 
-    const predictor = await loadPredictor(engine.db, { modelsDir, projectPath: engine.projectPath!, pool: engine.compute });
+    const predictor = await loadPredictor(engine.db, { modelsDir, pool: engine.compute });
     try {
       const ids = snap.imageIds.slice(0, 6);
       const paths = ids.map((id) => engine.db.prepare('SELECT path FROM files WHERE image_id = ? LIMIT 1').pluck().get(id) as string);

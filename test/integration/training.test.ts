@@ -112,7 +112,7 @@ describe('training on flowers-mini', () => {
     const expected = new Map(images.map((img, i) => [img.path, model.classes[argMax(probs, i * 5, 5)]]));
 
     const tensorsBefore = tf.memory().numTensors;
-    const predictor = await loadPredictor(engine.db, { modelsDir, projectPath: engine.projectPath!, pool: engine.compute });
+    const predictor = await loadPredictor(engine.db, { modelsDir, pool: engine.compute });
     const items = await predictFiles(predictor, expandInputs([flowersMiniDir]), { top: 2 });
     predictor.dispose();
     assert.equal(tf.memory().numTensors, tensorsBefore, 'prediction leaves no tensors');

@@ -3,6 +3,7 @@ import { countImagesWithPresentFile } from '../catalogue/images';
 import { codeCounts, deleteCodes } from '../catalogue/codes';
 import { ensureCodes } from '../codes/extract';
 import { GraftError } from '../errors';
+import { onnxCompatibility } from '../onnx/onnx-backbone';
 import { addUserBackbone, inspectModelFolder } from '../tf/backbone';
 import { getBackbone, listBackbones, removeUserBackbone, type BackboneSpec } from '../tf/registry';
 import { runtimeReport } from '../tf/runtime';
@@ -17,7 +18,15 @@ export const codesHandlers: HandlerMap<keyof typeof codesMethods> = {
 
   'backbones.list': (engine) => listBackbones().map((b) => backboneInfo(b, engine.options.modelsDir)),
 
-  'backbones.inspect': (_engine, { folder }) => inspectModelFolder(folder),
+  'backbones.inspect': (_engine, { folder }) => {
+    const r = inspectModelFolder(folder);
+    // Whether the network up to its output would run on ONNX Runtime (else it runs on TF.js).
+    const onnx: { ok: true } | { ok: false; reason: string } =
+      r.format === 'saved_model'
+        ? { ok: false, reason: 'a SavedModel is not compiled to ONNX' }
+        : verdict(onnxCompatibility({ id: 'inspected', name: 'inspected', description: '', format: r.format, inputSize: r.inputSize ?? 224, inputRange: [0, 1], pooling: 'avg', dim: 0, builtin: false, folder }, folder, { writeCache: false }));
+    return { ...r, onnx };
+  },
 
   'backbones.add': async (engine, params) => backboneInfo(await addUserBackbone(params), engine.options.modelsDir),
 
@@ -81,3 +90,7 @@ export function backboneInfo(b: BackboneSpec, modelsDir: string | undefined): Ba
 }
 
 export type { Engine };
+
+function verdict(c: ReturnType<typeof onnxCompatibility>): { ok: true } | { ok: false; reason: string } {
+  return c.ok ? { ok: true } : { ok: false, reason: c.reason };
+}

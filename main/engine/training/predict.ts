@@ -32,12 +32,16 @@ export interface Predictor {
  * calling thread: each backbone runs in its extraction worker (the same as for codes, with
  * the run's fine-tuned layers applied), the head and vote in a computing worker of `pool`.
  */
-export async function loadPredictor(db: Db, options: { runId?: string; modelsDir?: string; projectPath: string; pool: WorkerPool }): Promise<Predictor> {
+export async function loadPredictor(db: Db, options: { runId?: string; modelsDir?: string; pool: WorkerPool }): Promise<Predictor> {
   const runId = options.runId ?? currentRunId(db);
   if (!runId) {
     throw new GraftError('no_trained_model', 'This project has no trained model yet. Train one first (graft train --project FILE).');
   }
-  const model = decodeModel(runWeights(db, runId));
+  return predictorFor(decodeModel(runWeights(db, runId)), runId, options);
+}
+
+/** A predictor for a decoded model (a project's run, or one a test built). */
+export async function predictorFor(model: StoredModel, runId: string, options: { modelsDir?: string; pool: WorkerPool }): Promise<Predictor> {
   const pools: EmbedPool[] = [];
   let head: Resident | null = null;
   try {
@@ -50,7 +54,7 @@ export async function loadPredictor(db: Db, options: { runId?: string; modelsDir
       if (pool.dim !== b.dim) throw new GraftError('bad_model', `The backbone ${b.id} gives ${pool.dim}-d codes but the model was trained on ${b.dim}-d ones.`);
     }
     // Once for the predictor's life: the neighbour vote's kernel is every voter's codes.
-    head = (await options.pool.resident('load-head', { projectPath: options.projectPath, runId })).resident;
+    head = (await options.pool.resident('load-head', { head: model.head })).resident;
   } catch (err) {
     await Promise.all(pools.map((p) => p.close()));
     await head?.release();

@@ -22,7 +22,7 @@ export class PredictorCache {
       if (p && p.runId === wanted) return p;
       this.release();
     }
-    const loading = loadPredictor(this.engine.db, { runId: wanted, modelsDir: this.engine.options.modelsDir, projectPath: this.engine.projectPath!, pool: this.engine.compute });
+    const loading = loadPredictor(this.engine.db, { runId: wanted, modelsDir: this.engine.options.modelsDir, pool: this.engine.compute });
     this.#loading = loading;
     loading.catch(() => {
       if (this.#loading === loading) this.#loading = null;

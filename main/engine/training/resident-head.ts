@@ -2,23 +2,19 @@
  * A run's head (the neighbour vote included) kept in a worker thread for a predictor's
  * life: its tensors are uploaded once, and every batch of feature rows is scored there.
  */
-import { withReadOnlyProject } from '../catalogue/open';
-import { runWeights } from '../catalogue/runs';
 import { GraftError } from '../errors';
 import { headPredictor, type HeadPredictor } from '../model/head';
-import { decodeModel } from '../model/stored-model';
 import { getTf } from '../tf/runtime';
 import type { TaskContext, TaskInput, TaskOutput } from '../workers/task-types';
 
 const RESIDENT = 'head';
 
 export async function loadHead(input: TaskInput<'load-head'>, ctx: TaskContext<'load-head'>): Promise<TaskOutput<'load-head'>> {
-  const model = withReadOnlyProject(input.projectPath, (db) => decodeModel(runWeights(db, input.runId)));
   const { tf } = await getTf();
   ctx.residents.get(RESIDENT)?.dispose();
-  const predictor: HeadPredictor = headPredictor(tf, model.head);
+  const predictor: HeadPredictor = headPredictor(tf, input.head);
   ctx.residents.set(RESIDENT, predictor);
-  return { inputDim: model.head.inputDim, classCount: model.head.classCount };
+  return { inputDim: input.head.inputDim, classCount: input.head.classCount };
 }
 
 export function scoreHead(input: TaskInput<'score-head'>, ctx: TaskContext<'score-head'>): TaskOutput<'score-head'> {

@@ -9,6 +9,7 @@ import type { MistakesResult } from '../../../shared/api/training';
 import type { ProjectionResult } from '../../../shared/api/insights';
 import type { EvaluationResult, RunMetrics, StoredEpoch, TrainConfig } from '../../../shared/api/training';
 import type { ImageFacts } from '../importer/decode';
+import type { HeadParams } from '../model/head';
 import type { LabelledImage } from '../model/splits';
 import type { BuiltArtifacts } from '../export/layers-model-export';
 
@@ -79,8 +80,8 @@ export interface Tasks {
   'predict-codes': { input: { projectPath: string; runId: string }; output: PredictCodesOutput; event: never };
   /** The standalone TF.js layers model of a run. */
   'build-layers-export': { input: { projectPath: string; runId: string; backbones: Array<{ id: string; dir: string }> }; output: BuiltArtifacts; event: never };
-  /** Loads a run's head (vote included) resident, for `score-head`. */
-  'load-head': { input: { projectPath: string; runId: string }; output: { inputDim: number; classCount: number }; event: never };
+  /** Loads a model's head (vote included) resident, for `score-head`. */
+  'load-head': { input: { head: HeadParams }; output: { inputDim: number; classCount: number }; event: never };
   /** Probabilities of feature rows (views already averaged by the caller) with the resident head. */
   'score-head': { input: { x: Float32Array; rows: number }; output: Float32Array; event: never };
   /** Loads a model folder made by `graft export` resident, for `predict-exported`. */

@@ -37,7 +37,8 @@ export const backbonesCommand: Command = {
     if (sub === 'inspect') {
       if (!arg) throw new GraftError('invalid_params', 'Name the model folder: graft backbones inspect <folder>.');
       const r = await engine.call('backbones.inspect', { folder: path.resolve(arg) });
-      return { json: r, text: [`${r.format} model, input ${r.inputSize ?? '?'} px; candidate feature layers/nodes (last first):`, ...r.candidates.slice(0, 30).map((c) => `  ${c.name}`)].join('\n') };
+      const onnxLine = r.onnx.ok ? 'ONNX Runtime: compiles (faster than TF.js)' : `ONNX Runtime: no, runs on TF.js (${r.onnx.reason})`;
+      return { json: r, text: [`${r.format} model, input ${r.inputSize ?? '?'} px; candidate feature layers/nodes (last first):`, ...r.candidates.slice(0, 30).map((c) => `  ${c.name}`), onnxLine].join('\n') };
     }
     if (sub === 'add') {
       if (!arg) throw new GraftError('invalid_params', 'Name the model folder: graft backbones add <folder> --id ID.');

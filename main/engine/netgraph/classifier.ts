@@ -1,0 +1,118 @@
+/**
+ * A whole trained classifier as one IR graph — what `main/engine/training/predict.ts` computes
+ * with TF.js, step for step (the stored format is described in main/engine/model/stored-model.ts):
+ *
+ *   image bytes → [per view: the image, or its mirror for 'flip'] → each backbone (its own
+ *   range mapping) → codes concatenated in the model's backbone order → standardised,
+ *   (x − mean) / std → every member's dense layers with their activations (a 'softmax'
+ *   layer is a linear dense layer and a softmax; the neighbour vote is two dense layers
+ *   ending 'linear') → members averaged → views averaged → probabilities.
+ *
+ * Inputs: RGB bytes as Graft's preprocessing produces them (`decodeForNetwork`: centre
+ * square resized to the network's size, NHWC uint8) — one input "image" when every
+ * backbone takes the same size, else one per size, "image_<size>" (sharp's resize cannot
+ * be reproduced inside a graph, so each size comes preprocessed). Outputs: "probabilities"
+ * `[n, classes]` and "codes" `[n, inputDim]` (the centre view's concatenated codes).
+ */
+import type { HeadParams } from '../model/head';
+import { addRangeMapping } from './backbone-graph';
+import type { Graph } from './ir';
+import { GraphBuilder } from './shapes';
+
+export interface ClassifierBackbone {
+  id: string;
+  /** The backbone's features graph (`backbone-graph.ts`): input "image" in the network's range, output "features". */
+  graph: Graph;
+  inputSize: number;
+  inputRange: readonly [number, number];
+  dim: number;
+}
+
+export interface ClassifierGraphOptions {
+  views: ReadonlyArray<'center' | 'flip'>;
+  /** 'uint8' (default): RGB bytes; 'float32': the same 0…255 values as floats. */
+  inputType?: 'uint8' | 'float32';
+}
+
+export function classifierInputName(backbones: ReadonlyArray<Pick<ClassifierBackbone, 'inputSize'>>, size: number): string {
+  return new Set(backbones.map((b) => b.inputSize)).size === 1 ? 'image' : `image_${size}`;
+}
+
+export function classifierGraph(backbones: readonly ClassifierBackbone[], head: HeadParams, options: ClassifierGraphOptions): Graph {
+  if (!backbones.length) throw new Error('A classifier needs at least one backbone');
+  const total = backbones.reduce((a, bb) => a + bb.dim, 0);
+  if (total !== head.inputDim) throw new Error(`The backbones give ${total} features but the head reads ${head.inputDim}`);
+  if (!options.views.length) throw new Error('A classifier needs at least one view');
+  const b = new GraphBuilder();
+  const inputType = options.inputType ?? 'uint8';
+
+  const images = new Map<number, string>();
+  for (const bb of backbones) {
+    if (!images.has(bb.inputSize)) images.set(bb.inputSize, b.input(classifierInputName(backbones, bb.inputSize), inputType, [-1, bb.inputSize, bb.inputSize, 3]));
+  }
+  // One range mapping (and one mirror) per input size and range, shared by the backbones
+  // that agree on both.
+  const mapped = new Map<string, string>();
+  const networkInput = (bb: ClassifierBackbone, view: 'center' | 'flip'): string => {
+    const key = `${bb.inputSize}:${bb.inputRange.join(',')}`;
+    const prefix = `input${bb.inputSize}_${bb.inputRange.join('_')}/`;
+    let centre = mapped.get(key);
+    if (!centre) {
+      centre = mapRange(b, images.get(bb.inputSize)!, bb.inputRange, prefix, inputType);
+      mapped.set(key, centre);
+    }
+    if (view === 'center') return centre;
+    let flipped = mapped.get(`${key}:flip`);
+    if (!flipped) {
+      flipped = b.add({ op: 'reverseWidth', name: `${prefix}flip`, inputs: [centre] });
+      mapped.set(`${key}:flip`, flipped);
+    }
+    return flipped;
+  };
+
+  const viewProbs: string[] = [];
+  let centreCodes: string | null = null;
+  for (const view of options.views) {
+    const codes = backbones.map((bb, i) => b.inline(bb.graph, { [bb.graph.inputs[0].name]: networkInput(bb, view) }, `${view}/${i}_${bb.id}/`).features);
+    const joined = codes.length === 1 ? codes[0] : b.add({ op: 'concat', name: `${view}/codes`, inputs: codes, axis: 1 });
+    if (view === 'center' || centreCodes === null) centreCodes = joined;
+    viewProbs.push(addHead(b, joined, head, `${view}/head/`));
+  }
+  const probs = average(b, viewProbs, 'views');
+  b.output('probabilities', probs);
+  b.output('codes', centreCodes!);
+  return b.graph();
+}
+
+function mapRange(b: GraphBuilder, image: string, range: readonly [number, number], prefix: string, inputType: 'uint8' | 'float32'): string {
+  if (inputType === 'uint8') return addRangeMapping(b, image, range, prefix);
+  const scaled = b.add({ op: 'mul', name: `${prefix}scale`, inputs: [image, b.constant(`${prefix}scale_k`, Float32Array.of((range[1] - range[0]) / 255), [])] });
+  if (range[0] === 0) return scaled;
+  return b.add({ op: 'add', name: `${prefix}offset`, inputs: [scaled, b.constant(`${prefix}offset_k`, Float32Array.of(range[0]), [])] });
+}
+
+/** Standardisation, members, members' average: the head of `predictHead`. */
+function addHead(b: GraphBuilder, codes: string, head: HeadParams, prefix: string): string {
+  const dim = head.inputDim;
+  const centred = b.add({ op: 'sub', name: `${prefix}centre`, inputs: [codes, b.constant(`${prefix}mean`, head.mean, [dim])] });
+  const z = b.add({ op: 'div', name: `${prefix}standardise`, inputs: [centred, b.constant(`${prefix}std`, head.std, [dim])] });
+  const members = head.members.map((m, mi) => {
+    let h = z;
+    m.layers.forEach((l, li) => {
+      const name = `${prefix}member${mi}/dense${li}`;
+      const fused = l.activation === 'relu' ? 'relu' : 'linear';
+      h = b.add({ op: 'dense', name, inputs: [h], inDim: l.inDim, outDim: l.outDim, kernel: l.kernel, bias: l.bias, activation: fused });
+      if (l.activation === 'softmax') h = b.add({ op: 'softmax', name: `${name}/softmax`, inputs: [h] });
+    });
+    return h;
+  });
+  return average(b, members, `${prefix}members`);
+}
+
+/** The mean of equally shaped values: their sum divided by their count. */
+function average(b: GraphBuilder, values: string[], name: string): string {
+  if (values.length === 1) return values[0];
+  let sum = values[0];
+  for (let i = 1; i < values.length; i++) sum = b.add({ op: 'add', name: `${name}/sum`, inputs: [sum, values[i]] });
+  return b.add({ op: 'div', name: `${name}/mean`, inputs: [sum, b.constant(`${name}/count`, Float32Array.of(values.length), [])] });
+}
