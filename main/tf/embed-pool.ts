@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { GraftError } from '../errors';
 import type { WorkerReply, WorkerRequest } from './embed-protocol';
 import type { BackboneSpec } from './registry';
-import type { RuntimeName } from './runtime';
+import { quietNativeTensorFlowLogs, type RuntimeName } from './runtime';
 
 export interface PoolOptions {
   /** Worker threads; default one per core with wasm/cpu, one with native TensorFlow. */
@@ -40,10 +40,12 @@ export class EmbedPool {
   /** Starts the workers and waits until each has loaded and warmed up its backbone. */
   static async start(spec: BackboneSpec, weightsDir: string, options: PoolOptions = {}): Promise<EmbedPool> {
     const pool = new EmbedPool(spec);
+    // Before any worker can load tfjs-node: only this thread can set its log level.
+    quietNativeTensorFlowLogs();
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     // One first, to learn the runtime (which decides how many more are worth starting).
     await pool.spawn(spec, weightsDir, options.fast !== false);
-    const wanted = options.workers ?? (pool.runtime === 'tensorflow' ? 1 : Math.max(1, Math.min(cores, 8)));
+    const wanted = options.workers ?? (pool.runtime === 'tfjs-node' ? 1 : Math.max(1, Math.min(cores, 8)));
     try {
       await Promise.all(Array.from({ length: wanted - 1 }, () => pool.spawn(spec, weightsDir, options.fast !== false)));
     } catch (err) {

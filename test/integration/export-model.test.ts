@@ -22,6 +22,7 @@ import { getTf } from '../../main/tf/runtime';
 import { expandInputs, loadPredictor } from '../../main/training/predict';
 import { artifactsDir, flowersMiniDir, graftBin, modelsDir, repoRoot, tempDir } from '../helpers/paths';
 import { PLAIN_TFJS_PREDICT_SCRIPT } from '../helpers/plain-tfjs-predict';
+import { assertTestRuntime } from '../helpers/runtime';
 
 const tmp = tempDir('graft-export-model-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
@@ -74,6 +75,8 @@ after(async () => {
 });
 
 describe('TF.js layers model export (two backbones concatenated, mirrored view, ensemble, vote)', () => {
+  it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one', assertTestRuntime);
+
   let result: ExportResult;
 
   it('graft export writes model.json, weights.bin, metadata.json and report.html, and reports them', () => {

@@ -16,6 +16,7 @@ import { getTf } from '../../main/tf/runtime';
 import { loadPredictor } from '../../main/training/predict';
 import { currentRunId } from '../../main/training/runs';
 import { flowersMiniDir, modelsDir, tempDir } from '../helpers/paths';
+import { assertTestRuntime } from '../helpers/runtime';
 
 const tmp = tempDir('graft-insights-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
@@ -49,6 +50,8 @@ after(async () => {
 });
 
 describe('insights.predictions', () => {
+  it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one', assertTestRuntime);
+
   it('predicts every image with codes, and agrees with predicting from the image files', async () => {
     const snap = await call(engine, 'insights.predictions', {});
     assert.equal(snap.runId, currentRunId(engine.db));
