@@ -18,7 +18,9 @@
 // ~/.cache/graft/tfjs-node) and hard-linked into node_modules, so every checkout on the
 // machine shares one copy of the ~800 MB of libraries.
 //
-// Usage: node bin/stage-tfjs-node.js [--force]   (--force rebuilds the addon)
+// A tfjs-node that npm installed with its own libtensorflow is left alone.
+//
+// Usage: node bin/stage-tfjs-node.js [--force]   (--force restages and rebuilds the addon)
 const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -330,6 +332,13 @@ function lastLines(text, n = 8) {
 function main() {
   const started = Date.now();
   checkPlatform();
+  // A tfjs-node that npm installed with its own libtensorflow (a machine that reached its
+  // download) is left as it is, unless asked.
+  if (!force && fs.existsSync(path.join(packageDir, 'package.json')) && !fs.existsSync(STAMP) && verify(false)) {
+    log('tfjs-node already works here with the libtensorflow its own install downloaded: nothing to stage (--force replaces it).');
+    verify();
+    return;
+  }
   const installed = installPackage();
   const cached = cachedLibtensorflow();
   placeLibtensorflow(cached);
