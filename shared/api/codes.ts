@@ -7,7 +7,13 @@ import { z } from 'zod';
 import { method, returns } from '../contract';
 
 export type CodeView = 'center' | 'flip';
-export type RuntimeName = 'tensorflow' | 'wasm' | 'cpu';
+/**
+ * A TF.js runtime: `tfjs-node` = native TensorFlow (@tensorflow/tfjs-node, backend
+ * "tensorflow"), `wasm` = TF.js on WebAssembly, `cpu` = plain JavaScript (opt-in only).
+ */
+export type RuntimeName = 'tfjs-node' | 'wasm' | 'cpu';
+/** Values of GRAFT_RUNTIME: `onnx` is for inference and leaves TF.js to its usual order. */
+export type RuntimeChoice = 'onnx' | RuntimeName;
 
 export interface BackboneInfo {
   id: string;
@@ -62,14 +68,30 @@ export interface CodesStatus {
   codes: Array<{ backbone: string; view: CodeView; count: number; dim: number }>;
 }
 
-/** The TF runtime of this process and what else could run (`graft doctor`). */
+/** One TF.js runtime as `graft doctor` sees it. */
+export interface TfjsRuntimeStatus {
+  name: RuntimeName;
+  /** The one this process uses. */
+  used: boolean;
+  /** Why it is not used (null for the one in use). */
+  reason: string | null;
+}
+
+/** The TF runtime of this process and why the others are not in use (`graft doctor`). */
 export interface RuntimeReport {
   /** What extraction would use in this process. */
   runtime: RuntimeName | null;
+  /** GRAFT_RUNTIME as set, or null. */
+  requested: RuntimeChoice | null;
   tfjsVersion: string | null;
+  /** The installed @tensorflow/tfjs-node package, whether or not it loads. */
+  tfjsNodeVersion: string | null;
+  /** Version of the native TensorFlow library, when tfjs-node is in use. */
+  tensorflowVersion: string | null;
   wasmSimd: boolean | null;
   runtimeError: string | null;
-  tfjsNode: { available: boolean; version: string | null; error: string | null };
+  /** Every TF.js runtime, in the order they are tried. */
+  runtimes: TfjsRuntimeStatus[];
   electron: { available: boolean; version: string | null; error: string | null };
   node: string;
   platform: string;

@@ -1,9 +1,10 @@
 /**
  * Code extraction throughput for mobilenet_v1_0.75_224 over the 1,806 flower photos:
  * Graft's pipeline (`ensureCodes`: decode overlapped with inference, batch-norm folded
- * into fused convolutions, one wasm backend per core) against a plain single-threaded
- * loop (sharp decode → the unmodified layers model's `predict`, batches of 16) over the
- * same images, in the same run.
+ * into fused convolutions, one wasm backend per core or native TensorFlow in one worker)
+ * against a plain loop (sharp decode → the unmodified layers model's `predict`, batches of
+ * 16) over the same images, in the same run. Both use the runtime GRAFT_RUNTIME chooses
+ * (`codesRuntime`); `GRAFT_RUNTIME=wasm` / `=tfjs-node` compare the two.
  *
  * The machine may be shared, so the plain loop runs in two halves around the pipeline
  * (first half, pipeline, second half): a change in background load then weighs on both

@@ -7,6 +7,7 @@ import { preprocessBatch } from '../../main/engine/tf/preprocess';
 import { getBackbone } from '../../main/engine/tf/registry';
 import { getTf } from '../../main/engine/tf/runtime';
 import { modelsDir, testdataDir } from '../helpers/paths';
+import { assertTestRuntime } from '../helpers/runtime';
 
 const labels = JSON.parse(fs.readFileSync(path.join(testdataDir, 'imagenet_labels_1000.json'), 'utf8')) as string[];
 const chelsea = path.join(testdataDir, 'chelsea.png');
@@ -28,10 +29,7 @@ async function top(id: string, k: number): Promise<string[][]> {
 }
 
 describe('backbones: weights, layer order and preprocessing are right', () => {
-  it('runs on a fast runtime, never silently on the plain-JS cpu backend', async () => {
-    const { runtime } = await getTf();
-    assert.ok(runtime === 'wasm' || runtime === 'tensorflow', `runtime ${runtime}`);
-  });
+  it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one (never silently on the plain-JS cpu backend)', assertTestRuntime);
 
   for (const id of ['mobilenet_v1_0.25_224', 'mobilenet_v1_0.75_224', 'tfhub_mobilenet_v1_025_224_classification']) {
     it(`${id}: coffee.png is espresso (top 1), chelsea.png a cat (top 2)`, async () => {

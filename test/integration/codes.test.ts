@@ -10,10 +10,13 @@ import { countCodes, readCodes } from '../../main/engine/catalogue/codes';
 import { loadBackbone } from '../../main/engine/tf/backbone';
 import { addFilesToCatalogue, listImageFiles } from '../helpers/catalogue-fixtures';
 import { flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
+import { assertReportedRuntime, assertTestRuntime } from '../helpers/runtime';
 
 const backbone = 'mobilenet_v1_0.25_224';
 
 describe('codes: incremental, resumable extraction into the catalogue', () => {
+  it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one', assertTestRuntime);
+
   it('computes every missing code once, with flip views, reporting unreadable files', async () => {
     const { dir, cleanup } = tempDir();
     const db = openProject(path.join(dir, 'p.graft'));
@@ -28,7 +31,7 @@ describe('codes: incremental, resumable extraction into the catalogue', () => {
       assert.equal(first.cached, 0);
       assert.deepEqual(first.failed.map((f) => f.path), [broken]);
       assert.match(first.failed[0].reason, /damaged|truncated|decoded/);
-      assert.ok(first.runtime === 'wasm' || first.runtime === 'tensorflow');
+      assertReportedRuntime(first.runtime);
       assert.ok(first.imagesPerSecond > 0);
       const last = progress.filter((p) => p.stage === 'codes').pop()!;
       assert.equal(last.total, 62);
@@ -128,7 +131,7 @@ describe('codes: incremental, resumable extraction into the catalogue', () => {
       assert.equal(out.computed, 100 - kept);
       assert.equal(out.cached, kept);
       assert.deepEqual(out.failed, []);
-      assert.ok(out.runtime === 'wasm' || out.runtime === 'tensorflow');
+      assertReportedRuntime(out.runtime);
       assert.match(rest.stderr, /codes: \d+\/\d+/);
 
       const none = JSON.parse(spawnSync(process.execPath, args, { env, encoding: 'utf8' }).stdout) as { computed: number; cached: number };

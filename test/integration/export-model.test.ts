@@ -24,6 +24,7 @@ import { artifactsDir, flowersMiniDir, graftBin, modelsDir, repoRoot, tempDir } 
 import { PLAIN_TFJS_PREDICT_SCRIPT } from '../helpers/plain-tfjs-predict';
 import { launchPlainBrowser, uiTestsSkipped } from '../e2e/browser';
 import { resultOf, runToEnd } from '../helpers/jobs';
+import { assertTestRuntime } from '../helpers/runtime';
 
 const tmp = tempDir('graft-export-model-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
@@ -66,6 +67,8 @@ after(async () => {
 });
 
 describe('TF.js layers model export (two backbones concatenated, mirrored view, ensemble, vote)', () => {
+  it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one', assertTestRuntime);
+
   let result: ExportResult;
 
   it('graft export writes model.json, weights.bin, metadata.json and report.html, and reports them', () => {

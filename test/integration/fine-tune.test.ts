@@ -18,6 +18,7 @@ import { labelledImages } from '../../main/engine/catalogue/splits';
 import { decodeModel } from '../../main/engine/model/stored-model';
 import { loadExportedModel } from '../../main/engine/export/exported-model';
 import { flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
+import { assertTestRuntime } from '../helpers/runtime';
 
 const tmp = tempDir('graft-fine-tune-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
@@ -43,6 +44,8 @@ after(async () => {
 });
 
 describe('fine-tuning (flowers-mini, through graft train)', () => {
+  it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one', assertTestRuntime);
+
   let tuned: TrainResult;
 
   it('keeps a fine-tune that raises validation accuracy, and stores the tuned layer', () => {

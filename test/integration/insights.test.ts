@@ -17,6 +17,7 @@ import { loadPredictor } from '../../main/engine/training/predict';
 import { currentRunId } from '../../main/engine/catalogue/runs';
 import { flowersMiniDir, modelsDir, tempDir } from '../helpers/paths';
 import { resultOf, runToEnd } from '../helpers/jobs';
+import { assertTestRuntime } from '../helpers/runtime';
 
 const tmp = tempDir('graft-insights-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
@@ -37,6 +38,8 @@ after(async () => {
 });
 
 describe('insights.predictions', () => {
+  it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one', assertTestRuntime);
+
   it('predicts every image with codes, and agrees with predicting from the image files', async () => {
     const snap = await call(engine, 'insights.predictions', {});
     assert.equal(snap.runId, currentRunId(engine.db));

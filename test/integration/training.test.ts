@@ -24,6 +24,7 @@ import { withVote } from '../../main/engine/model/vote';
 import { decodeModel } from '../../main/engine/model/stored-model';
 import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
 import { resultOf, runToEnd } from '../helpers/jobs';
+import { assertTestRuntime } from '../helpers/runtime';
 
 const tmp = tempDir('graft-training-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
@@ -46,6 +47,8 @@ after(async () => {
 });
 
 describe('training on flowers-mini', () => {
+  it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one', assertTestRuntime);
+
   it('stores a finished run with config, history, metrics and weights, and makes it current', () => {
     assert.deepEqual(first.classes, ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips']);
     assert.ok(first.accuracy.train > 0.9, `train accuracy ${first.accuracy.train}`);

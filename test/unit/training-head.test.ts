@@ -6,6 +6,7 @@ import { predictHead, trainHead, type Examples, type HeadConfig } from '../../ma
 import { crossClassNearDuplicates, outOfFoldProbabilities } from '../../main/engine/model/mistakes';
 import { argMax } from '../../main/engine/model/metrics';
 import { gaussian, seededRandom } from '../../main/engine/model/rng';
+import { assertTestRuntime } from '../helpers/runtime';
 
 let tf: Tf;
 before(async () => {
@@ -34,6 +35,8 @@ function accuracy(probs: Float32Array, y: Int32Array, k: number): number {
 }
 
 describe('dense head', () => {
+  it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one', assertTestRuntime);
+
   it('learns separable classes, leaves no tensors behind, and restores the best epoch', async () => {
     const train = clusters(4, 60, 24, 1);
     const validation = clusters(4, 15, 24, 1);

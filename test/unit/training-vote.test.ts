@@ -4,6 +4,7 @@ import { getTf, type Tf } from '../../main/engine/tf/runtime';
 import { featureStats, predictHead, type Examples, type HeadParams } from '../../main/engine/model/head';
 import { VOTE_MAX_VOTERS, withVote } from '../../main/engine/model/vote';
 import { decodeModel, encodeModel } from '../../main/engine/model/stored-model';
+import { assertTestRuntime } from '../helpers/runtime';
 
 let tf: Tf;
 before(async () => {
@@ -42,6 +43,8 @@ function expected(x: number[], temperature: number, shares = [0.5, 0.5]): number
 }
 
 describe('neighbour vote', () => {
+  it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one', assertTestRuntime);
+
   it('computes the documented softmax over cosine-like similarities, through standardised input', () => {
     const head = withVote(emptyHead(train, 2), train, { temperature: 0.1, blocks: [3, 2], seed: 1 });
     assert.equal(head.members.length, 1);

@@ -150,7 +150,7 @@ async function loadModel(tf: Tf, runtime: RuntimeName, format: ModelFormat, dir:
   }
   // SavedModel: only native TensorFlow can run one.
   const node = (tf as unknown as { node?: { loadSavedModel(dir: string, tags?: string[], signature?: string): Promise<unknown> } }).node;
-  if (runtime !== 'tensorflow' || !node) {
+  if (runtime !== 'tfjs-node' || !node) {
     throw new GraftError('no_runtime', `${spec.id} is a TensorFlow SavedModel, which needs the native TensorFlow runtime (@tensorflow/tfjs-node); it is not available here. Convert the model to TF.js format with tensorflowjs_converter, or install tfjs-node.`);
   }
   const saved = await node.loadSavedModel(dir, spec.savedModel?.tags ?? ['serve'], spec.savedModel?.signature ?? 'serving_default');

@@ -2,7 +2,9 @@
  * A pool of extraction workers, each with its own TF.js backend and its own copy of the
  * backbone. With the wasm backend one worker per core runs that many inferences side by
  * side; with native TensorFlow (tfjs-node) one worker suffices, since TensorFlow already
- * spreads each op over every core.
+ * spreads each op over every core (a second one measured no faster on 2 cores, for
+ * 150-250 MB more). tfjs-node's addon loads in worker threads like any N-API module, and
+ * a worker keeps its synchronous ops off the main thread's event loop.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +13,7 @@ import { GraftError } from '../errors';
 import type { WorkerReply, WorkerRequest } from './embed-protocol';
 import type { TunedLayer } from './backbone';
 import type { BackboneSpec } from './registry';
-import type { RuntimeName } from './runtime';
+import { quietNativeTensorFlowLogs, type RuntimeName } from './runtime';
 
 export interface PoolOptions {
   /** Worker threads; default one per core with wasm/cpu, one with native TensorFlow. */
@@ -43,10 +45,12 @@ export class EmbedPool {
   /** Starts the workers and waits until each has loaded and warmed up its backbone. */
   static async start(spec: BackboneSpec, weightsDir: string, options: PoolOptions = {}): Promise<EmbedPool> {
     const pool = new EmbedPool(spec);
+    // Before any worker can load tfjs-node: only this thread can set its log level.
+    quietNativeTensorFlowLogs();
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     // One first, to learn the runtime (which decides how many more are worth starting).
     await pool.spawn(spec, weightsDir, options.fast !== false, options.tunedLayers);
-    const wanted = options.workers ?? (pool.runtime === 'tensorflow' ? 1 : Math.max(1, Math.min(cores, 8)));
+    const wanted = options.workers ?? (pool.runtime === 'tfjs-node' ? 1 : Math.max(1, Math.min(cores, 8)));
     try {
       await Promise.all(Array.from({ length: wanted - 1 }, () => pool.spawn(spec, weightsDir, options.fast !== false, options.tunedLayers)));
     } catch (err) {

@@ -1,22 +1,36 @@
 /**
  * Chooses the TensorFlow.js runtime for this thread, once.
  *
- * Order: `@tensorflow/tfjs-node` (native TensorFlow, all cores, on users' machines where
- * its binary installed) → `@tensorflow/tfjs` with the wasm backend (XNNPACK + SIMD, one
- * thread; Graft gets parallelism by running one wasm backend per worker thread, see
- * `embed-pool.ts`). The plain-JavaScript `cpu` backend is 10–50× slower than wasm, so it
- * is never picked silently: it needs `allowCpu` (or GRAFT_ALLOW_CPU=1).
+ * Order: `tfjs-node` (native TensorFlow: its ops run on TensorFlow's own thread pool, over
+ * every core; on users' machines where its install downloaded libtensorflow) → `wasm`
+ * (TF.js on WebAssembly, XNNPACK + SIMD, one thread; Graft gets parallelism by running one
+ * wasm backend per worker thread, see `embed-pool.ts`). The plain-JavaScript `cpu` backend
+ * is 10–50× slower than wasm, so it is never picked silently: it needs `allowCpu`,
+ * GRAFT_ALLOW_CPU=1, or GRAFT_RUNTIME=cpu.
+ *
+ * GRAFT_RUNTIME=onnx|tfjs-node|wasm|cpu is the one switch (benchmarks, tests, bug reports).
+ * `tfjs-node`, `wasm` and `cpu` force that TF.js runtime, and a forced one that cannot start
+ * is an error rather than a quiet fallback. `onnx` asks for ONNX Runtime for inference; TF.js
+ * (training, export) then keeps its usual order.
+ *
+ * Both native TensorFlow and wasm load in worker threads too (tfjs-node's addon is N-API,
+ * so each thread gets its own binding over the one libtensorflow of the process).
  *
  * Why not the threaded wasm build: tfjs-backend-wasm 4.22 hard-codes
  * WASM_HAS_MULTITHREAD_SUPPORT=false under Node (tensorflow/tfjs#3830), and forcing the flag
  * fails because Emscripten starts its pthreads from `blob:` URLs that Node's Worker rejects
  * (ERR_WORKER_PATH). Measured here: forcing it → "WASM backend not initialized".
  */
-import type { RuntimeName, RuntimeReport } from '../../../shared/api/codes';
+import { isMainThread } from 'node:worker_threads';
+import type { RuntimeChoice, RuntimeName, RuntimeReport, TfjsRuntimeStatus } from '../../../shared/api/codes';
 import { GraftError } from '../errors';
 
 export type Tf = typeof import('@tensorflow/tfjs');
-export type { RuntimeName, RuntimeReport };
+export type { RuntimeChoice, RuntimeName, RuntimeReport };
+
+/** The TF.js runtimes in the order they are tried. */
+const ORDER: RuntimeName[] = ['tfjs-node', 'wasm', 'cpu'];
+const CHOICES: RuntimeChoice[] = ['onnx', ...ORDER];
 
 export interface TfRuntime {
   tf: Tf;
@@ -25,11 +39,35 @@ export interface TfRuntime {
   version: string;
   /** Whether the wasm backend runs with SIMD (only meaningful for 'wasm'). */
   simd?: boolean;
+  /** The native TensorFlow library's version (only for 'tfjs-node'). */
+  tensorflow?: string;
+  /** Why each other runtime is not the one in use. */
+  notUsed: Partial<Record<RuntimeName, string>>;
 }
 
 export interface RuntimeOptions {
   /** Accept the slow plain-JS backend when nothing better loads (also GRAFT_ALLOW_CPU=1). */
   allowCpu?: boolean;
+}
+
+/** GRAFT_RUNTIME, checked; null when unset. */
+export function runtimeChoice(env: NodeJS.ProcessEnv = process.env): RuntimeChoice | null {
+  const raw = (env.GRAFT_RUNTIME ?? '').trim().toLowerCase();
+  if (!raw) return null;
+  if (!(CHOICES as string[]).includes(raw)) {
+    throw new GraftError('no_runtime', `GRAFT_RUNTIME="${raw}" is not a runtime: use onnx, tfjs-node or wasm (or cpu, the slow plain-JavaScript backend), or unset it.`);
+  }
+  return raw as RuntimeChoice;
+}
+
+/**
+ * TensorFlow logs CPU-feature notices to stderr when it starts, which would break the CLI's
+ * one-line errors. Its C++ logging reads TF_CPP_MIN_LOG_LEVEL from the process environment,
+ * which only the main thread can change (a worker's process.env is a copy): call this on
+ * the main thread before any thread loads tfjs-node. A level the user set is kept.
+ */
+export function quietNativeTensorFlowLogs(): void {
+  if (isMainThread && process.env.TF_CPP_MIN_LOG_LEVEL === undefined) process.env.TF_CPP_MIN_LOG_LEVEL = '2';
 }
 
 /**
@@ -41,9 +79,6 @@ let loading: Promise<TfRuntime> | undefined;
 /**
  * The TF.js namespace with the best backend set and ready. Initialised once per thread;
  * later calls return the same runtime whatever their options.
- *
- * GRAFT_TF_RUNTIME=tensorflow|wasm|cpu forces one (benchmarks, tests, bug reports); forcing
- * 'cpu' counts as the explicit opt-in.
  */
 export function getTf(options: RuntimeOptions = {}): Promise<TfRuntime> {
   if (!loading) {
@@ -54,26 +89,51 @@ export function getTf(options: RuntimeOptions = {}): Promise<TfRuntime> {
   return loading;
 }
 
-async function initialise(options: RuntimeOptions): Promise<TfRuntime> {
-  const forced = (process.env.GRAFT_TF_RUNTIME ?? '').trim().toLowerCase();
-  if (forced && !['tensorflow', 'wasm', 'cpu'].includes(forced)) {
-    throw new GraftError('no_runtime', `GRAFT_TF_RUNTIME="${forced}" is not a runtime: use tensorflow, wasm or cpu (or unset it).`);
+/** A failed start, with why each runtime could not be used (for `graft doctor`). */
+class NoRuntimeError extends GraftError {
+  constructor(
+    message: string,
+    readonly notUsed: Partial<Record<RuntimeName, string>>,
+  ) {
+    super('no_runtime', message);
   }
-  const allowCpu = options.allowCpu || forced === 'cpu' || process.env.GRAFT_ALLOW_CPU === '1';
-  const problems: string[] = [];
+}
 
-  if (!forced || forced === 'tensorflow') {
+const CPU_OPT_IN = 'the plain-JavaScript backend is 10–50× slower than wasm: it runs only with GRAFT_ALLOW_CPU=1 or GRAFT_RUNTIME=cpu';
+
+async function initialise(options: RuntimeOptions): Promise<TfRuntime> {
+  const choice = runtimeChoice();
+  const forced = choice === 'onnx' ? null : choice;
+  const allowCpu = options.allowCpu || forced === 'cpu' || process.env.GRAFT_ALLOW_CPU === '1';
+  const notUsed: Partial<Record<RuntimeName, string>> = {};
+  const chosenElsewhere = (name: RuntimeName) => `GRAFT_RUNTIME=${forced} chooses ${forced}, not ${name}`;
+
+  if (!forced || forced === 'tfjs-node') {
+    quietNativeTensorFlowLogs();
     const node = tryTfjsNode();
-    if (node.tf) {
-      await node.tf.setBackend('tensorflow');
+    if (node.tf && (await node.tf.setBackend('tensorflow'))) {
       await node.tf.ready();
-      return { tf: node.tf, runtime: 'tensorflow', version: node.tf.version.tfjs ?? node.tf.version_core };
+      const binding = (node.tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
+      return {
+        tf: node.tf,
+        runtime: 'tfjs-node',
+        version: node.tf.version_core,
+        tensorflow: binding?.TF_Version,
+        notUsed: {
+          wasm: forced ? chosenElsewhere('wasm') : 'tfjs-node comes first, and it loads',
+          cpu: allowCpu && !forced ? 'tfjs-node comes first, and it loads' : forced ? chosenElsewhere('cpu') : CPU_OPT_IN,
+        },
+      };
     }
-    problems.push(`tfjs-node: ${node.error}`);
-    if (forced === 'tensorflow') {
-      throw new GraftError('no_runtime', `GRAFT_TF_RUNTIME=tensorflow, but @tensorflow/tfjs-node does not load here (${node.error}). Unset it to use the wasm runtime.`);
+    notUsed['tfjs-node'] = node.error ?? 'its "tensorflow" backend did not start';
+    if (forced === 'tfjs-node') {
+      throw new NoRuntimeError(`GRAFT_RUNTIME=tfjs-node, but @tensorflow/tfjs-node ${notUsed['tfjs-node']}: ${TFJS_NODE_FIX}.`, {
+        ...notUsed,
+        wasm: chosenElsewhere('wasm'),
+        cpu: chosenElsewhere('cpu'),
+      });
     }
-  }
+  } else notUsed['tfjs-node'] = chosenElsewhere('tfjs-node');
 
   const tf = require('@tensorflow/tfjs') as Tf;
   if (!forced || forced === 'wasm') {
@@ -82,39 +142,49 @@ async function initialise(options: RuntimeOptions): Promise<TfRuntime> {
       const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
       if (await tf.setBackend('wasm')) {
         await tf.ready();
-        return { tf, runtime: 'wasm', version: tf.version_core, simd };
+        return { tf, runtime: 'wasm', version: tf.version_core, simd, notUsed: { ...notUsed, cpu: forced ? chosenElsewhere('cpu') : allowCpu ? 'wasm comes first, and it loads' : CPU_OPT_IN } };
       }
-      problems.push('wasm: the backend failed to initialise');
+      notUsed.wasm = 'the wasm backend failed to initialise';
     } catch (err) {
-      problems.push(`wasm: ${(err as Error).message}`);
+      notUsed.wasm = `the wasm backend failed to load (${firstLine((err as Error).message)})`;
     }
-  }
+    if (forced === 'wasm') {
+      throw new NoRuntimeError(`GRAFT_RUNTIME=wasm, but ${notUsed.wasm}: reinstall Graft's dependencies (npm ci), or unset GRAFT_RUNTIME.`, { ...notUsed, cpu: chosenElsewhere('cpu') });
+    }
+  } else notUsed.wasm = chosenElsewhere('wasm');
 
   if (allowCpu) {
     await tf.setBackend('cpu');
     await tf.ready();
-    return { tf, runtime: 'cpu', version: tf.version_core };
+    return { tf, runtime: 'cpu', version: tf.version_core, notUsed };
   }
-  throw new GraftError(
-    'no_runtime',
-    `No fast TensorFlow runtime could start (${problems.join('; ')}). Reinstall Graft, or set GRAFT_ALLOW_CPU=1 to use the much slower plain-JavaScript backend.`,
+  notUsed.cpu = CPU_OPT_IN;
+  throw new NoRuntimeError(
+    `No fast TensorFlow runtime could start (tfjs-node: ${notUsed['tfjs-node']}; wasm: ${notUsed.wasm}). Reinstall Graft, or set GRAFT_ALLOW_CPU=1 to use the much slower plain-JavaScript backend.`,
+    notUsed,
   );
 }
 
+/** How to get tfjs-node working, for the message of a forced runtime that does not load. */
+const TFJS_NODE_FIX =
+  'install it where its install script can download libtensorflow (npm install), or in a Graft checkout run "npm run stage:tfjs-node", or unset GRAFT_RUNTIME to use wasm';
+
 function tryTfjsNode(): { tf?: Tf; error?: string } {
   try {
-    // A guarded require: tfjs-node is optional (its binary downloads at install time).
+    // A guarded require: tfjs-node is optional (its install downloads libtensorflow).
     return { tf: require('@tensorflow/tfjs-node') as Tf };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return { error: e.code === 'MODULE_NOT_FOUND' ? 'not installed' : firstLine(e.message) };
+    if (e.code === 'MODULE_NOT_FOUND' && /'@tensorflow\/tfjs-node'/.test(e.message)) {
+      return { error: 'is not installed (npm leaves it out when its install cannot download libtensorflow)' };
+    }
+    return { error: `does not load (${firstLine(e.message)})` };
   }
 }
 
 /** Everything `graft doctor` reports, without throwing. */
 export async function runtimeReport(): Promise<RuntimeReport> {
   const os = require('node:os') as typeof import('node:os');
-  const node = packageVersion('@tensorflow/tfjs-node');
   // Whether the Electron package is installed is the host's question (graft doctor asks it);
   // the engine knows only whether it runs inside Electron.
   const electron = process.versions.electron
@@ -122,28 +192,36 @@ export async function runtimeReport(): Promise<RuntimeReport> {
     : { available: false, version: null, error: 'not running inside Electron' };
   let runtime: TfRuntime | null = null;
   let runtimeError: string | null = null;
+  let notUsed: Partial<Record<RuntimeName, string>> = {};
+  let requested: RuntimeChoice | null = null;
   try {
+    requested = runtimeChoice();
     runtime = await getTf();
+    notUsed = runtime.notUsed;
   } catch (err) {
     runtimeError = (err as Error).message;
+    if (err instanceof NoRuntimeError) notUsed = err.notUsed;
   }
+  const runtimes: TfjsRuntimeStatus[] = ORDER.map((name) => ({
+    name,
+    used: runtime?.runtime === name,
+    reason: runtime?.runtime === name ? null : (notUsed[name] ?? 'not tried'),
+  }));
   return {
     runtime: runtime?.runtime ?? null,
+    requested,
     tfjsVersion: runtime?.version ?? packageVersion('@tensorflow/tfjs').version,
+    tfjsNodeVersion: packageVersion('@tensorflow/tfjs-node').version,
+    tensorflowVersion: runtime?.tensorflow ?? null,
     wasmSimd: runtime?.runtime === 'wasm' ? Boolean(runtime.simd) : null,
     runtimeError,
-    tfjsNode: node.version ? { ...node, ...loadsCheck() } : { available: false, version: null, error: 'not installed' },
+    runtimes,
     electron,
     node: process.versions.node,
     platform: process.platform,
     arch: process.arch,
     cpus: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
   };
-}
-
-function loadsCheck(): { available: boolean; error: string | null } {
-  const r = tryTfjsNode();
-  return { available: Boolean(r.tf), error: r.error ?? null };
 }
 
 function packageVersion(name: string): { version: string | null } {

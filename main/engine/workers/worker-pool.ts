@@ -18,6 +18,7 @@ import path from 'node:path';
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { GraftError } from '../errors';
 import type { ErrorCode } from '../../../shared/contract';
+import { quietNativeTensorFlowLogs } from '../tf/runtime';
 import { sharedCancelFlag } from './cancel-token';
 import type { FromWorker, TaskEvent, TaskInput, TaskName, TaskOutput, TaskProgress, ToWorker } from './task-types';
 
@@ -200,6 +201,8 @@ export class WorkerPool {
   }
 
   #spawn(): Slot {
+    // Before a worker can load tfjs-node: only this thread's environment reaches it.
+    quietNativeTensorFlowLogs();
     const worker = new Worker(ENTRY);
     // A worker waiting for tasks must not keep the process (the CLI) alive.
     worker.unref();

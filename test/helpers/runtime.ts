@@ -1,0 +1,35 @@
+/**
+ * Which TF.js runtime a test run is on. `node test/run.js --runtime tfjs-node runtime` runs
+ * the runtime-dependent tests with GRAFT_RUNTIME forced; each of those files asserts here
+ * that it really runs on that runtime, so a second run can never quietly repeat the first.
+ */
+import assert from 'node:assert/strict';
+import { getTf, runtimeChoice, type RuntimeName } from '../../main/engine/tf/runtime';
+
+/** What `tf.getBackend()` says for each runtime. */
+export const BACKEND_OF: Record<RuntimeName, string> = { 'tfjs-node': 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+
+/** The TF.js runtime GRAFT_RUNTIME forces, or null (unset, or onnx: TF.js keeps its usual order). */
+export function forcedRuntime(): RuntimeName | null {
+  const choice = runtimeChoice();
+  return choice === 'onnx' ? null : choice;
+}
+
+/** Asserts that this process runs on the forced runtime, or on a fast one when none is forced. */
+export async function assertTestRuntime(): Promise<void> {
+  const { tf, runtime } = await getTf();
+  const forced = forcedRuntime();
+  if (forced) {
+    assert.equal(runtime, forced, `GRAFT_RUNTIME=${forced}, but the runtime is ${runtime}`);
+    assert.equal(tf.getBackend(), BACKEND_OF[forced], `GRAFT_RUNTIME=${forced}, but TF.js runs on "${tf.getBackend()}"`);
+  } else {
+    assert.ok(runtime === 'tfjs-node' || runtime === 'wasm', `runtime ${runtime}: never the plain-JS cpu backend unless asked for`);
+  }
+}
+
+/** Asserts that a runtime some Graft code reported (e.g. `graft codes --json`) fits the run. */
+export function assertReportedRuntime(reported: unknown): void {
+  const forced = forcedRuntime();
+  if (forced) assert.equal(reported, forced, `GRAFT_RUNTIME=${forced}, but Graft reported ${String(reported)}`);
+  else assert.ok(reported === 'wasm' || reported === 'tfjs-node', `runtime ${String(reported)}`);
+}
