@@ -4,10 +4,11 @@
 // Unit tests first, then integration, then end-to-end; one file at a time, because
 // the heavy ones use both cores on their own (TF.js workers, sharp).
 //
-// Usage: node test/run.js [--build] [--runtime tfjs-node|wasm|cpu] [unit|integration|e2e|runtime|<substring>]...
+// Usage: node test/run.js [--build] [--runtime onnx|tfjs-node|wasm|cpu] [unit|integration|e2e|runtime|<substring>]...
 //   --build    compile first (npm test); the browser is found before that, so a machine
 //              without one fails in seconds rather than after the build
-//   --runtime  forces that TF.js runtime (GRAFT_RUNTIME) for every test and its child processes
+//   --runtime  forces that runtime (GRAFT_RUNTIME) for every test and its child processes: onnx runs
+//              the networks on ONNX Runtime; tfjs-node, wasm, cpu run everything on that TF.js runtime
 //   runtime    the tests whose results depend on the TF.js runtime (CI runs them again on tfjs-node)
 //
 // The end-to-end tests drive the real UI in a browser (test/find-browser.js says which).
@@ -21,7 +22,7 @@ const { findBrowser, uiTestsSkipped, HANDED_DOWN } = require('./find-browser');
 const repo = path.join(__dirname, '..');
 const root = path.join(repo, 'dist', 'test');
 const order = ['unit', 'integration', 'e2e'];
-/** Tests that run TF.js: backbones, codes, head training, fine-tuning, export, prediction. */
+/** Tests whose results depend on the runtime: backbones, codes, head training, fine-tuning, export, prediction. */
 const runtimeDependent = [
   'unit/training-head.test.js',
   'unit/training-vote.test.js',
@@ -32,6 +33,8 @@ const runtimeDependent = [
   'integration/fine-tune.test.js',
   'integration/insights.test.js',
   'integration/export-model.test.js',
+  'integration/onnx-backbones.test.js',
+  'integration/onnx-classifier.test.js',
 ].map((f) => path.join(root, ...f.split('/')));
 
 const args = process.argv.slice(2);
@@ -41,8 +44,8 @@ const at = args.indexOf('--runtime');
 if (at >= 0) {
   runtime = args[at + 1];
   args.splice(at, 2);
-  if (!['tfjs-node', 'wasm', 'cpu'].includes(runtime)) {
-    console.error(`--runtime takes tfjs-node, wasm or cpu, not "${runtime ?? ''}".`);
+  if (!['onnx', 'tfjs-node', 'wasm', 'cpu'].includes(runtime)) {
+    console.error(`--runtime takes onnx, tfjs-node, wasm or cpu, not "${runtime ?? ''}".`);
     process.exit(2);
   }
 }

@@ -14,6 +14,8 @@ export type CodeView = 'center' | 'flip';
 export type RuntimeName = 'tfjs-node' | 'wasm' | 'cpu';
 /** Values of GRAFT_RUNTIME: `onnx` is for inference and leaves TF.js to its usual order. */
 export type RuntimeChoice = 'onnx' | RuntimeName;
+/** What runs the frozen networks (codes, prediction): ONNX Runtime, or a TF.js runtime. */
+export type InferenceRuntimeName = 'onnx' | RuntimeName;
 
 export interface BackboneInfo {
   id: string;
@@ -48,7 +50,9 @@ export interface BackboneCodesSummary {
   seconds: number;
   /** Codes computed per second of extraction (one network pass each). */
   imagesPerSecond: number;
-  runtime: RuntimeName;
+  runtime: InferenceRuntimeName;
+  /** Why this network did not run on ONNX Runtime, when it did not (e.g. an operation it cannot compile). */
+  runtimeNote: string | null;
   workers: number;
   /** The batch-norm-folded fast path was used. */
   fast: boolean;
@@ -68,18 +72,26 @@ export interface CodesStatus {
   codes: Array<{ backbone: string; view: CodeView; count: number; dim: number }>;
 }
 
-/** One TF.js runtime as `graft doctor` sees it. */
-export interface TfjsRuntimeStatus {
-  name: RuntimeName;
+/** One runtime as `graft doctor` sees it. */
+export interface RuntimeStatus {
+  name: InferenceRuntimeName;
   /** The one this process uses. */
   used: boolean;
   /** Why it is not used (null for the one in use). */
   reason: string | null;
 }
 
-/** The TF runtime of this process and why the others are not in use (`graft doctor`). */
+export interface TfjsRuntimeStatus extends RuntimeStatus {
+  name: RuntimeName;
+}
+
+/**
+ * The runtimes of this process and why the others are not in use (`graft doctor`): the
+ * top-level fields are TF.js's (training, fine-tuning), `inference` is what runs the frozen
+ * networks (codes, prediction).
+ */
 export interface RuntimeReport {
-  /** What extraction would use in this process. */
+  /** The TF.js runtime: training and fine-tuning run on it. */
   runtime: RuntimeName | null;
   /** GRAFT_RUNTIME as set, or null. */
   requested: RuntimeChoice | null;
@@ -92,6 +104,15 @@ export interface RuntimeReport {
   runtimeError: string | null;
   /** Every TF.js runtime, in the order they are tried. */
   runtimes: TfjsRuntimeStatus[];
+  /** Codes and prediction: ONNX Runtime when it loads, else the TF.js runtime. */
+  inference: {
+    runtime: InferenceRuntimeName | null;
+    /** ONNX Runtime first, then the TF.js runtimes. */
+    runtimes: RuntimeStatus[];
+    /** The onnxruntime-node version, when it loads. */
+    onnxVersion: string | null;
+    error: string | null;
+  };
   electron: { available: boolean; version: string | null; error: string | null };
   node: string;
   platform: string;

@@ -4,6 +4,7 @@
  * that it really runs on that runtime, so a second run can never quietly repeat the first.
  */
 import assert from 'node:assert/strict';
+import { loadOnnxRuntime } from '../../main/engine/onnx/ort-loader';
 import { getTf, runtimeChoice, type RuntimeName } from '../../main/engine/tf/runtime';
 
 /** What `tf.getBackend()` says for each runtime. */
@@ -27,9 +28,13 @@ export async function assertTestRuntime(): Promise<void> {
   }
 }
 
-/** Asserts that a runtime some Graft code reported (e.g. `graft codes --json`) fits the run. */
+/**
+ * Asserts that the inference runtime some Graft code reported (e.g. `graft codes --json`)
+ * fits the run: the forced TF.js one, else ONNX Runtime where it loads.
+ */
 export function assertReportedRuntime(reported: unknown): void {
   const forced = forcedRuntime();
   if (forced) assert.equal(reported, forced, `GRAFT_RUNTIME=${forced}, but Graft reported ${String(reported)}`);
+  else if (loadOnnxRuntime().ok) assert.equal(reported, 'onnx', 'ONNX Runtime loads here, so it runs the networks');
   else assert.ok(reported === 'wasm' || reported === 'tfjs-node', `runtime ${String(reported)}`);
 }

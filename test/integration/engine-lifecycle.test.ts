@@ -5,6 +5,7 @@
  * never runs TensorFlow (workers do), so no tensor is ever allocated here.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../main/engine/engine';
@@ -15,7 +16,8 @@ import { resultOf, runToEnd } from '../helpers/jobs';
 
 const tmp = tempDir('graft-lifecycle-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
-const photo = path.join(flowersMiniDir, 'roses', '14166797345_d2ab9da518.jpg');
+const roses = path.join(flowersMiniDir, 'roses');
+const photo = path.join(roses, fs.readdirSync(roses).sort()[0]);
 
 before(async () => {
   const setup = new Engine(projectFile, { modelsDir });

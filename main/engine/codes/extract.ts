@@ -1,36 +1,39 @@
 /**
  * Computes the codes a project is missing, and only those.
  *
- * The pipeline: images whose files are present and whose (backbone, view) code is not
- * cached are read in batches; sharp decodes them on libuv's thread pool (center crop,
- * resize — `preprocess.ts`) while the worker pool (`embed-pool.ts`, one wasm backend per
- * core) runs earlier batches, so decoding overlaps inference; each finished batch is
- * written in one transaction. A cancel, crash or kill therefore loses at most the batches
- * in flight, and the next run computes only what is still missing.
+ * One pass for every network asked for: images whose files are present and that lack a
+ * (backbone, view) code are read in batches; each photo is decoded once per input size the
+ * networks need (the default pair both take 320 px, so once), by sharp on libuv's thread
+ * pool, while the networks run earlier batches in their own threads (ONNX Runtime sessions,
+ * or TF.js extraction workers: backbone-runner.ts). Decoding is the larger cost once the
+ * networks run on ONNX Runtime, so doing it once per photo rather than once per network
+ * matters more than anything else here. Each network's codes of a batch are written in one
+ * transaction, so a cancel, crash or kill loses at most the batches in flight, and the next
+ * run computes only what is still missing.
  *
  * A file that cannot be decoded is reported (path and reason) and skipped, never fatal.
  */
 import type { BackboneCodesSummary, CodesSummary, FailedImage } from '../../../shared/api/codes';
+import { listMissing, writeCodes, type CodeRow, type CodeView } from '../catalogue/codes';
 import type { Db } from '../catalogue/open';
 import { GraftError } from '../errors';
-import { EmbedPool } from '../tf/embed-pool';
+import { startBackbone, type BackboneRunner } from '../inference/backbone-runner';
+import { inferenceChoice } from '../inference/inference-runtime';
 import { decodeForNetwork, mirrorRows } from '../tf/preprocess';
 import { getBackbone, type BackboneSpec } from '../tf/registry';
 import { getTf } from '../tf/runtime';
 import { resolveWeights, type DownloadProgress } from '../tf/weights';
-import { listMissing, writeCodes, type CodeRow, type CodeView, type MissingCodes } from '../catalogue/codes';
 
 export type { BackboneCodesSummary, CodesSummary, FailedImage };
 
 export interface CodesProgress {
   stage: 'download' | 'load' | 'codes';
+  /** The networks being run (download and load: the one concerned). */
   backbone: string;
-  /** Codes computed so far in this run (download: bytes). */
+  /** Codes computed (or failed) so far in this run, over every network (download: bytes). */
   done: number;
-  /** Codes to compute in this run (download: bytes, 0 when unknown). */
+  /** Codes to compute in this run, over every network (download: bytes, 0 when unknown). */
   total: number;
-  imagesPerSecond: number;
-  etaSeconds: number | null;
   message?: string;
 }
 
@@ -42,143 +45,201 @@ export interface EnsureCodesOptions {
   modelsDir?: string;
   signal?: AbortSignal;
   onProgress?: (p: CodesProgress) => void;
-  /** Worker threads (default: one per core with wasm). */
+  /** TF.js extraction workers (default: one per core with wasm). */
   workers?: number;
   /** Images per inference call (default 16). */
   batchSize?: number;
-  /** Folded/fused forward path (default true). */
+  /** TF.js: the folded/fused forward path (default true). */
   fast?: boolean;
   /** Only these images (default: every image with a present file). */
   imageIds?: number[];
+}
+
+/** One network's share of the pass. */
+interface Part {
+  spec: BackboneSpec;
+  /** Image id → the views it lacks. */
+  missing: Map<number, CodeView[]>;
+  cached: number;
+  total: number;
+  computed: number;
+  failed: FailedImage[];
+  runner: BackboneRunner | null;
+  tensors: { afterFirstBatch: number; afterLastBatch: number };
 }
 
 /** Computes the missing codes of every listed backbone; see the module comment. */
 export async function ensureCodes(db: Db, options: EnsureCodesOptions): Promise<CodesSummary> {
   const views: CodeView[] = options.views?.length ? [...new Set(options.views)] : ['center'];
   const started = Date.now();
-  const summaries: BackboneCodesSummary[] = [];
-  for (const id of options.backbones) {
-    if (options.signal?.aborted) break;
-    summaries.push(await ensureBackboneCodes(db, getBackbone(id), views, options));
+  const report = options.onProgress ?? (() => {});
+  const paths = new Map<number, string[]>();
+  const parts: Part[] = options.backbones.map((id) => {
+    const spec = getBackbone(id);
+    const { todo, cached } = listMissing(db, id, views, options.imageIds);
+    const missing = new Map<number, CodeView[]>();
+    for (const t of todo) {
+      missing.set(t.imageId, t.views);
+      paths.set(t.imageId, t.paths);
+    }
+    const total = todo.reduce((a, t) => a + t.views.length, 0);
+    return { spec, missing, cached, total, computed: 0, failed: [], runner: null, tensors: { afterFirstBatch: -1, afterLastBatch: -1 } };
+  });
+  const total = parts.reduce((a, p) => a + p.total, 0);
+  const names = parts.map((p) => p.spec.name).join(' + ');
+  let done = 0;
+  let extractStarted = 0;
+  try {
+    for (const part of parts) {
+      if (!part.total || options.signal?.aborted) continue;
+      const weights = await resolveWeights(part.spec, {
+        modelsDir: options.modelsDir,
+        signal: options.signal,
+        onProgress: (p: DownloadProgress) => report({ stage: 'download', backbone: part.spec.id, done: p.receivedBytes, total: p.totalBytes ?? 0, message: `${p.file} (${p.filesDone}/${p.files} files)` }),
+      });
+      if (options.signal?.aborted) break;
+      report({ stage: 'load', backbone: part.spec.id, done: 0, total, message: `loading ${part.spec.name}` });
+      part.runner = await startBackbone(part.spec, weights.dir, { workers: options.workers, fast: options.fast });
+    }
+    const working = parts.filter((p) => p.runner);
+    if (!working.length) report({ stage: 'codes', backbone: parts.map((p) => p.spec.id).join(','), done: 0, total: 0 });
+    if (working.length && !options.signal?.aborted) {
+      report({ stage: 'codes', backbone: working.map((p) => p.spec.id).join(','), done: 0, total, message: names });
+      extractStarted = Date.now();
+      await runPass(db, working, [...paths.keys()].filter((id) => working.some((p) => p.missing.has(id))), paths, options, (n) => {
+        done += n;
+        report({ stage: 'codes', backbone: working.map((p) => p.spec.id).join(','), done: Math.min(done, total), total, message: names });
+      });
+    }
+  } finally {
+    await Promise.all(parts.map((p) => p.runner?.close()));
   }
+
+  const seconds = (Date.now() - started) / 1000;
+  const extractSeconds = extractStarted ? (Date.now() - extractStarted) / 1000 : 0;
+  const fallback = (await runtimeWithoutRunners()) ?? 'wasm';
+  const summaries: BackboneCodesSummary[] = parts.map((p) => ({
+    backbone: p.spec.id,
+    computed: p.computed,
+    cached: p.cached,
+    failed: p.failed,
+    seconds: p.runner ? extractSeconds : 0,
+    imagesPerSecond: p.runner && extractSeconds > 0 ? p.computed / extractSeconds : 0,
+    runtime: p.runner?.runtime ?? fallback,
+    runtimeNote: p.runner?.runtimeNote ?? null,
+    workers: p.runner?.workers ?? 0,
+    fast: p.runner?.fast ?? false,
+    tensors: p.tensors.afterFirstBatch < 0 ? { afterFirstBatch: 0, afterLastBatch: 0 } : p.tensors,
+  }));
   const computed = summaries.reduce((a, s) => a + s.computed, 0);
-  const extractSeconds = summaries.reduce((a, s) => a + s.seconds, 0);
   return {
     computed,
     cached: summaries.reduce((a, s) => a + s.cached, 0),
     failed: summaries.flatMap((s) => s.failed),
-    seconds: (Date.now() - started) / 1000,
+    seconds,
     imagesPerSecond: extractSeconds > 0 ? computed / extractSeconds : 0,
-    runtime: summaries[0]?.runtime ?? (await getTf()).runtime,
+    runtime: summaries.find((s) => s.workers > 0)?.runtime ?? fallback,
     cancelled: Boolean(options.signal?.aborted),
     backbones: summaries,
   };
 }
 
-async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[], options: EnsureCodesOptions): Promise<BackboneCodesSummary> {
-  const { todo, cached } = listMissing(db, spec.id, views, options.imageIds);
-  const total = todo.reduce((a, t) => a + t.views.length, 0);
-  const report = options.onProgress ?? (() => {});
-  const base = { backbone: spec.id, cached, failed: [] as FailedImage[] };
-  if (!todo.length) {
-    report({ stage: 'codes', backbone: spec.id, done: 0, total: 0, imagesPerSecond: 0, etaSeconds: 0 });
-    return { ...base, computed: 0, seconds: 0, imagesPerSecond: 0, runtime: (await getTf()).runtime, workers: 0, fast: false, tensors: { afterFirstBatch: 0, afterLastBatch: 0 } };
-  }
+/** The batches: decode each image once per input size, then every network that needs it. */
+async function runPass(
+  db: Db,
+  parts: Part[],
+  imageIds: number[],
+  paths: Map<number, string[]>,
+  options: EnsureCodesOptions,
+  progressed: (n: number) => void,
+): Promise<void> {
+  const batchSize = Math.max(1, options.batchSize ?? 16);
+  const sizes = [...new Set(parts.map((p) => p.spec.inputSize))];
+  // Enough batches in flight to keep every network thread busy while the next ones decode.
+  const maxInFlight = Math.max(2, Math.max(...parts.map((p) => p.runner!.workers)) * 2);
+  const running = new Set<Promise<void>>();
+  let fatal: Error | null = null;
 
-  const weights = await resolveWeights(spec, {
-    modelsDir: options.modelsDir,
-    signal: options.signal,
-    onProgress: (p: DownloadProgress) =>
-      report({ stage: 'download', backbone: spec.id, done: p.receivedBytes, total: p.totalBytes ?? 0, imagesPerSecond: 0, etaSeconds: null, message: `${p.file} (${p.filesDone}/${p.files} files)` }),
-  });
-  if (options.signal?.aborted) return { ...base, computed: 0, seconds: 0, imagesPerSecond: 0, runtime: (await getTf()).runtime, workers: 0, fast: false, tensors: { afterFirstBatch: 0, afterLastBatch: 0 } };
-  report({ stage: 'load', backbone: spec.id, done: 0, total, imagesPerSecond: 0, etaSeconds: null, message: `loading ${spec.id}` });
-  const pool = await EmbedPool.start(spec, weights.dir, { workers: options.workers, fast: options.fast });
-  const t0 = Date.now();
-  let computed = 0;
-  let failedCodes = 0;
-  const tensors = { afterFirstBatch: -1, afterLastBatch: -1 };
-  const rate = new Rate();
-  try {
-    const batchSize = Math.max(1, options.batchSize ?? 16);
-    const size = spec.inputSize;
-    const per = size * size * 3;
-    // Enough batches in flight to keep every worker busy while the next ones decode.
-    const maxInFlight = pool.workers * 2;
-    const running = new Set<Promise<void>>();
-    let cursor = 0;
-    let fatal: Error | null = null;
-
-    const runBatch = async (items: MissingCodes[]): Promise<void> => {
-      const decoded = await Promise.all(items.map((t) => decodeFirstReadable(t.paths, size)));
+  const runBatch = async (ids: number[]): Promise<void> => {
+    // size → image id → RGB bytes (or why it could not be read)
+    const decoded = new Map<number, Map<number, { rgb: Uint8Array } | FailedImage>>();
+    await Promise.all(
+      sizes.map(async (size) => {
+        const wanted = ids.filter((id) => parts.some((p) => p.spec.inputSize === size && p.missing.has(id)));
+        const results = await Promise.all(wanted.map((id) => decodeFirstReadable(paths.get(id) ?? [], size)));
+        decoded.set(size, new Map(wanted.map((id, i) => [id, results[i]])));
+      }),
+    );
+    for (const part of parts) {
+      const size = part.spec.inputSize;
+      const per = size * size * 3;
       const jobs: Array<{ imageId: number; view: CodeView; rgb: Uint8Array }> = [];
-      decoded.forEach((d, i) => {
-        const t = items[i];
+      let failedCodes = 0;
+      for (const id of ids) {
+        const viewsNeeded = part.missing.get(id);
+        if (!viewsNeeded) continue;
+        const d = decoded.get(size)!.get(id)!;
         if ('reason' in d) {
-          base.failed.push({ path: d.path, reason: d.reason });
-          failedCodes += t.views.length;
-          return;
+          part.failed.push(d);
+          failedCodes += viewsNeeded.length;
+          continue;
         }
-        for (const view of t.views) {
+        for (const view of viewsNeeded) {
           let rgb = d.rgb;
           if (view === 'flip') {
             rgb = rgb.slice();
             mirrorRows(rgb, size);
           }
-          jobs.push({ imageId: t.imageId, view, rgb });
+          jobs.push({ imageId: id, view, rgb });
         }
-      });
+      }
+      progressed(failedCodes);
       for (let start = 0; start < jobs.length; start += batchSize) {
         const chunk = jobs.slice(start, start + batchSize);
         const pixels = new Uint8Array(chunk.length * per);
         chunk.forEach((j, i) => pixels.set(j.rgb, i * per));
-        const codes = await pool.embed(pixels, chunk.length);
+        const codes = await part.runner!.embed(pixels, chunk.length);
         const dim = codes.length / chunk.length;
-        const rows: CodeRow[] = chunk.map((j, i) => ({ imageId: j.imageId, backbone: spec.id, view: j.view, data: codes.slice(i * dim, (i + 1) * dim) }));
+        const rows: CodeRow[] = chunk.map((j, i) => ({ imageId: j.imageId, backbone: part.spec.id, view: j.view, data: codes.slice(i * dim, (i + 1) * dim) }));
         writeCodes(db, rows);
-        computed += rows.length;
-        const live = pool.numTensors.reduce((a, b) => a + b, 0);
-        if (tensors.afterFirstBatch < 0 && pool.numTensors.every((n) => n > 0)) tensors.afterFirstBatch = live;
-        tensors.afterLastBatch = live;
+        part.computed += rows.length;
+        const tensors = part.runner!.numTensors;
+        const live = tensors.reduce((a, b) => a + b, 0);
+        if (part.tensors.afterFirstBatch < 0 && tensors.every((n) => n > 0)) part.tensors.afterFirstBatch = live;
+        part.tensors.afterLastBatch = live;
+        progressed(rows.length);
       }
-      const done = computed + failedCodes;
-      const r = rate.add(done);
-      report({ stage: 'codes', backbone: spec.id, done: Math.min(done, total), total, imagesPerSecond: r, etaSeconds: r > 0 ? (total - done) / r : null });
-    };
-
-    while (cursor < todo.length && !fatal && !options.signal?.aborted) {
-      const items = todo.slice(cursor, cursor + batchSize);
-      cursor += items.length;
-      const p: Promise<void> = runBatch(items)
-        .catch((err: Error) => {
-          fatal ??= err;
-        })
-        .finally(() => running.delete(p));
-      running.add(p);
-      if (running.size >= maxInFlight) await Promise.race(running);
     }
-    // Let batches in flight finish: their codes are valid and cost nothing more to keep.
-    await Promise.all(running);
-    if (fatal) throw fatal;
-  } finally {
-    await pool.close();
-  }
-  const seconds = (Date.now() - t0) / 1000;
-  return {
-    ...base,
-    computed,
-    seconds,
-    imagesPerSecond: seconds > 0 ? computed / seconds : 0,
-    runtime: pool.runtime,
-    workers: pool.workers,
-    fast: pool.fast,
-    tensors,
   };
+
+  for (let cursor = 0; cursor < imageIds.length && !fatal && !options.signal?.aborted; ) {
+    const ids = imageIds.slice(cursor, cursor + batchSize);
+    cursor += ids.length;
+    const p: Promise<void> = runBatch(ids)
+      .catch((err: Error) => {
+        fatal ??= err;
+      })
+      .finally(() => running.delete(p));
+    running.add(p);
+    if (running.size >= maxInFlight) await Promise.race(running);
+  }
+  // Let batches in flight finish: their codes are valid and cost nothing more to keep.
+  await Promise.all(running);
+  if (fatal) throw fatal;
+}
+
+/** The runtime to name when nothing had to be computed. */
+async function runtimeWithoutRunners(): Promise<BackboneCodesSummary['runtime'] | null> {
+  try {
+    return inferenceChoice().onnx ? 'onnx' : (await getTf()).runtime;
+  } catch {
+    return null;
+  }
 }
 
 /** Tries an image's present files in order: a file may have vanished since the import. */
-async function decodeFirstReadable(paths: string[], size: number): Promise<{ rgb: Uint8Array } | { path: string; reason: string }> {
-  let last: { path: string; reason: string } = { path: paths[0] ?? '?', reason: 'no file' };
+async function decodeFirstReadable(paths: string[], size: number): Promise<{ rgb: Uint8Array } | FailedImage> {
+  let last: FailedImage = { path: paths[0] ?? '?', reason: 'no file' };
   for (const p of paths) {
     try {
       return { rgb: await decodeForNetwork(p, size) };
@@ -187,16 +248,4 @@ async function decodeFirstReadable(paths: string[], size: number): Promise<{ rgb
     }
   }
   return last;
-}
-
-/** Items per second over the last ~5 s. */
-class Rate {
-  private samples: Array<{ t: number; n: number }> = [{ t: Date.now(), n: 0 }];
-  add(n: number): number {
-    const t = Date.now();
-    this.samples.push({ t, n });
-    while (this.samples.length > 2 && t - this.samples[0].t > 5000) this.samples.shift();
-    const a = this.samples[0];
-    return t > a.t ? ((n - a.n) * 1000) / (t - a.t) : 0;
-  }
 }

@@ -3,6 +3,7 @@ import { countImagesWithPresentFile } from '../catalogue/images';
 import { codeCounts, deleteCodes } from '../catalogue/codes';
 import { ensureCodes } from '../codes/extract';
 import { GraftError } from '../errors';
+import { inferenceReport } from '../inference/inference-runtime';
 import { onnxCompatibility } from '../onnx/onnx-backbone';
 import { addUserBackbone, inspectModelFolder } from '../tf/backbone';
 import { getBackbone, listBackbones, removeUserBackbone, type BackboneSpec } from '../tf/registry';
@@ -66,8 +67,8 @@ export const codesHandlers: HandlerMap<keyof typeof codesMethods> = {
 };
 
 export async function runtimeInfo(modelsDir: string | undefined): Promise<RuntimeInfo> {
-  const r = await runtimeReport();
-  return { ...r, modelsDir: modelsDir ?? process.env.GRAFT_MODELS_DIR ?? null, cacheDir: modelsCacheDir() };
+  const [r, inference] = await Promise.all([runtimeReport(), inferenceReport()]);
+  return { ...r, inference, modelsDir: modelsDir ?? process.env.GRAFT_MODELS_DIR ?? null, cacheDir: modelsCacheDir() };
 }
 
 export function backboneInfo(b: BackboneSpec, modelsDir: string | undefined): BackboneInfo {

@@ -182,8 +182,8 @@ function tryTfjsNode(): { tf?: Tf; error?: string } {
   }
 }
 
-/** Everything `graft doctor` reports, without throwing. */
-export async function runtimeReport(): Promise<RuntimeReport> {
+/** What `graft doctor` reports of TF.js (inference-runtime.ts adds what runs the networks), without throwing. */
+export async function runtimeReport(): Promise<Omit<RuntimeReport, 'inference'>> {
   const os = require('node:os') as typeof import('node:os');
   // Whether the Electron package is installed is the host's question (graft doctor asks it);
   // the engine knows only whether it runs inside Electron.

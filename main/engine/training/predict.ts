@@ -12,6 +12,9 @@ import { currentRunId, runWeights } from '../catalogue/runs';
 import { GraftError } from '../errors';
 import { isImageFileName } from '../importer/formats';
 import { decodeModel, type StoredModel } from '../model/stored-model';
+import { inferenceChoice } from '../inference/inference-runtime';
+import { compileClassifier } from '../onnx/classifier-model';
+import { OnnxSessionPool, type FeedTensor } from '../onnx/session-pool';
 import { EmbedPool } from '../tf/embed-pool';
 import { decodeForNetwork, type ImageSource } from '../tf/preprocess';
 import { getBackbone } from '../tf/registry';
@@ -40,8 +43,52 @@ export async function loadPredictor(db: Db, options: { runId?: string; modelsDir
   return predictorFor(decodeModel(runWeights(db, runId)), runId, options);
 }
 
-/** A predictor for a decoded model (a project's run, or one a test built). */
+/**
+ * A predictor for a decoded model (a project's run, or one a test built): on ONNX Runtime,
+ * the whole model compiled into one graph (backbones, head, vote, views) in session
+ * workers; otherwise each backbone in its TF.js extraction worker and the head in a
+ * computing worker.
+ */
 export async function predictorFor(model: StoredModel, runId: string, options: { modelsDir?: string; pool: WorkerPool }): Promise<Predictor> {
+  if (inferenceChoice().onnx) {
+    try {
+      return await onnxPredictor(model, runId, options.modelsDir);
+    } catch (err) {
+      // A backbone the compiler cannot express: the model runs on TF.js instead.
+      if (!(err instanceof GraftError && err.code === 'bad_model')) throw err;
+    }
+  }
+  return tfjsPredictor(model, runId, options);
+}
+
+async function onnxPredictor(model: StoredModel, runId: string, modelsDir: string | undefined): Promise<Predictor> {
+  const compiled = await compileClassifier(model, { modelsDir });
+  const sessions = await OnnxSessionPool.start(compiled.bytes);
+  const k = model.classes.length;
+  return {
+    runId,
+    classes: model.classes,
+    model,
+    async probabilities(sources) {
+      const feeds: Record<string, FeedTensor> = {};
+      for (const input of compiled.inputs) {
+        const per = input.size * input.size * 3;
+        const pixels = new Uint8Array(sources.length * per);
+        const decoded = await Promise.all(sources.map((s) => decodeForNetwork(s, input.size)));
+        decoded.forEach((rgb, i) => pixels.set(rgb, i * per));
+        feeds[input.name] = { type: 'uint8', data: pixels, dims: [sources.length, input.size, input.size, 3] };
+      }
+      const out = await sessions.run(feeds);
+      const p = out.probabilities.data;
+      return sources.map((_, i) => p.slice(i * k, (i + 1) * k));
+    },
+    dispose() {
+      void sessions.close();
+    },
+  };
+}
+
+async function tfjsPredictor(model: StoredModel, runId: string, options: { modelsDir?: string; pool: WorkerPool }): Promise<Predictor> {
   const pools: EmbedPool[] = [];
   let head: Resident | null = null;
   try {

@@ -92,7 +92,7 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
     signal: ctx.signal,
     imageIds: images.map((i) => i.imageId),
     onProgress: (p) => {
-      if (p.stage === 'codes') ctx.progress('codes', p.done, p.total, p.backbone);
+      if (p.stage === 'codes') ctx.progress('codes', p.done, p.total, p.message ?? p.backbone);
       else ctx.progress('codes', 0, 0, p.stage === 'download' ? `downloading ${p.backbone}` : `loading ${p.backbone}`);
     },
   });

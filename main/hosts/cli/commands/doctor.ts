@@ -3,25 +3,28 @@ import type { Command } from '../command';
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'Report the TensorFlow runtime, versions, and what is installed',
+  summary: 'Report the runtimes in use (inference and training), versions, and what is installed',
   usage: [
     'Usage: graft doctor [--json]',
     '',
-    'Shows which TensorFlow.js runtime Graft uses here (tfjs-node = native TensorFlow, wasm =',
-    'WebAssembly with SIMD, cpu = plain JavaScript, only when opted into with GRAFT_ALLOW_CPU=1)',
-    'and why each other one is not used, the versions in use, whether Electron is available,',
-    'and where backbone weights are looked for. GRAFT_RUNTIME=tfjs-node|wasm|cpu forces a',
-    'runtime. Needs no project.',
+    'Shows what runs the networks for codes and prediction (onnx = ONNX Runtime, else a TF.js',
+    'runtime) and what trains (tfjs-node = native TensorFlow, wasm = WebAssembly with SIMD, cpu =',
+    'plain JavaScript, only when opted into with GRAFT_ALLOW_CPU=1), why each other one is not',
+    'used, the versions in use, whether Electron is available, and where backbone weights are',
+    'looked for. GRAFT_RUNTIME=onnx|tfjs-node|wasm|cpu forces one. Needs no project.',
   ].join('\n'),
   async run(ctx) {
     const info = { ...(await ctx.engineWithoutProject().call('runtime.info', {})), electron: electronPackage() };
     const yes = (a: { available: boolean; version: string | null; error: string | null }) =>
       a.available ? `yes (${a.version})` : `no${a.error ? ` (${a.error})` : ''}`;
     const detail = info.tensorflowVersion ? ` (TensorFlow ${info.tensorflowVersion})` : info.wasmSimd != null ? (info.wasmSimd ? ', SIMD' : ', no SIMD') : '';
+    const inference = info.inference;
     const text = [
-      `runtime:     ${info.runtime ? `${info.runtime}${detail}` : `none (${info.runtimeError})`}`,
-      ...(info.requested ? [`requested:   GRAFT_RUNTIME=${info.requested}${info.requested === 'onnx' ? ' (ONNX Runtime for inference; TF.js keeps its usual order)' : ''}`] : []),
+      `inference:   ${inference.runtime ? `${inference.runtime}${inference.runtime === 'onnx' ? ` (ONNX Runtime ${inference.onnxVersion})` : ''}` : `none (${inference.error})`}  codes and prediction`,
+      ...inference.runtimes.map((r) => `  ${`${r.name}:`.padEnd(11)}${r.used ? 'in use' : `not used: ${r.reason}`}`),
+      `training:    ${info.runtime ? `${info.runtime}${detail}` : `none (${info.runtimeError})`}  head training and fine-tuning (TF.js)`,
       ...info.runtimes.map((r) => `  ${`${r.name}:`.padEnd(11)}${r.used ? 'in use' : `not used: ${r.reason}`}`),
+      ...(info.requested ? [`requested:   GRAFT_RUNTIME=${info.requested}`] : []),
       `TF.js:       ${info.tfjsVersion ?? '?'}`,
       `tfjs-node:   ${info.tfjsNodeVersion ? `${info.tfjsNodeVersion} installed` : 'not installed'}`,
       `Electron:    ${yes(info.electron)}`,
