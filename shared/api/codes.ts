@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { method, returns } from '../contract';
 
-export type CodeView = 'center' | 'flip';
+/** The views codes are computed for: the image as it is, and mirrored left to right. */
+export const VIEWS = ['center', 'flip'] as const;
+export type View = (typeof VIEWS)[number];
 /**
  * A TF.js runtime: `tfjs-node` = native TensorFlow (@tensorflow/tfjs-node, backend
  * "tensorflow"), `wasm` = TF.js on WebAssembly, `cpu` = plain JavaScript (opt-in only).
@@ -65,7 +67,7 @@ export interface CodesSummary extends Pick<BackboneCodesSummary, 'computed' | 'c
 export interface CodesStatus {
   /** Images with at least one present file (those codes can be computed for). */
   images: number;
-  codes: Array<{ backbone: string; view: CodeView; count: number; dim: number }>;
+  codes: Array<{ backbone: string; view: View; count: number; dim: number }>;
 }
 
 /** One TF.js runtime as `graft doctor` sees it. */
@@ -105,7 +107,7 @@ export interface RuntimeInfo extends RuntimeReport {
 }
 
 const backboneId = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Backbone ids use letters, digits, dots, dashes and underscores');
-const view = z.enum(['center', 'flip']);
+const view = z.enum(VIEWS);
 
 export const codesMethods = {
   'runtime.info': method(z.object({}), returns<RuntimeInfo>()),

@@ -8,8 +8,13 @@
 import { z } from 'zod';
 import { method, returns } from '../contract';
 
-export const exportFormat = z.enum(['tfjs', 'report', 'dataset', 'codes']);
-export type ExportFormatName = z.infer<typeof exportFormat>;
+export const EXPORT_FORMATS = ['tfjs', 'report', 'dataset', 'codes'] as const;
+export type ExportFormatName = (typeof EXPORT_FORMATS)[number];
+export const exportFormat = z.enum(EXPORT_FORMATS);
+
+/** Which images a dataset or codes export takes. */
+export const EXPORT_SPLITS = ['all', 'train', 'validation', 'test'] as const;
+export type ExportSplit = (typeof EXPORT_SPLITS)[number];
 
 export interface ExportResult {
   /** The export folder (absolute). */
@@ -34,9 +39,9 @@ export const exportMethods = {
       /** Default: the project's current model. */
       runId: z.string().min(1).max(100).optional(),
       /** Default: ['tfjs', 'report'] (the model folder with its report). */
-      formats: z.array(exportFormat).min(1).max(4).optional(),
+      formats: z.array(exportFormat).min(1).max(EXPORT_FORMATS.length).optional(),
       /** Dataset and codes: which images (default all labelled ones). */
-      split: z.enum(['all', 'train', 'validation', 'test']).default('all'),
+      split: z.enum(EXPORT_SPLITS).default('all'),
       /** Replace the content of a non-empty folder. */
       force: z.boolean().default(false),
       /** Codes export without a trained model: these backbones. */

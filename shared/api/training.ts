@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { method, returns } from '../contract';
 import type { Split } from '../types';
+import type { View } from './codes';
 
 const backboneId = z.string().min(1).max(200);
 const runId = z.string().min(1).max(100);
@@ -85,7 +86,7 @@ export interface TrainConfig {
   seed: number;
   backbones: string[];
   /** Views trained on; prediction averages the same views. */
-  views: Array<'center' | 'flip'>;
+  views: View[];
   head: HeadSettings;
   fractions: { train: number; validation: number; test: number };
   reshuffle: boolean;

@@ -18,7 +18,8 @@ import { decodeForNetwork, mirrorRows } from '../tf/preprocess';
 import { getBackbone, type BackboneSpec } from '../tf/registry';
 import { getTf } from '../tf/runtime';
 import { resolveWeights, type DownloadProgress } from '../tf/weights';
-import { listMissing, writeCodes, type CodeRow, type CodeView, type MissingCodes } from '../catalogue/codes';
+import type { View } from '../../../shared/api/codes';
+import { listMissing, writeCodes, type CodeRow, type MissingCodes } from '../catalogue/codes';
 
 export type { BackboneCodesSummary, CodesSummary, FailedImage };
 
@@ -37,7 +38,7 @@ export interface CodesProgress {
 export interface EnsureCodesOptions {
   backbones: string[];
   /** Default ['center']. */
-  views?: CodeView[];
+  views?: View[];
   /** Local models folder (engine option / GRAFT_MODELS_DIR). */
   modelsDir?: string;
   signal?: AbortSignal;
@@ -54,7 +55,7 @@ export interface EnsureCodesOptions {
 
 /** Computes the missing codes of every listed backbone; see the module comment. */
 export async function ensureCodes(db: Db, options: EnsureCodesOptions): Promise<CodesSummary> {
-  const views: CodeView[] = options.views?.length ? [...new Set(options.views)] : ['center'];
+  const views: View[] = options.views?.length ? [...new Set(options.views)] : ['center'];
   const started = Date.now();
   const summaries: BackboneCodesSummary[] = [];
   for (const id of options.backbones) {
@@ -75,7 +76,7 @@ export async function ensureCodes(db: Db, options: EnsureCodesOptions): Promise<
   };
 }
 
-async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[], options: EnsureCodesOptions): Promise<BackboneCodesSummary> {
+async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: View[], options: EnsureCodesOptions): Promise<BackboneCodesSummary> {
   const { todo, cached } = listMissing(db, spec.id, views, options.imageIds);
   const total = todo.reduce((a, t) => a + t.views.length, 0);
   const report = options.onProgress ?? (() => {});
@@ -111,7 +112,7 @@ async function ensureBackboneCodes(db: Db, spec: BackboneSpec, views: CodeView[]
 
     const runBatch = async (items: MissingCodes[]): Promise<void> => {
       const decoded = await Promise.all(items.map((t) => decodeFirstReadable(t.paths, size)));
-      const jobs: Array<{ imageId: number; view: CodeView; rgb: Uint8Array }> = [];
+      const jobs: Array<{ imageId: number; view: View; rgb: Uint8Array }> = [];
       decoded.forEach((d, i) => {
         const t = items[i];
         if ('reason' in d) {

@@ -4,7 +4,7 @@
  * is cancelled leaves the target as it was.
  */
 import path from 'node:path';
-import type { ExportResult } from '../../../shared/api/export';
+import { EXPORT_FORMATS, type ExportResult } from '../../../shared/api/export';
 import type { JobStage } from '../../../shared/jobs';
 import type { RunDetail } from '../../../shared/api/training';
 import { listClasses } from '../catalogue/classes';
@@ -15,7 +15,7 @@ import { currentRunId, getRun, runWeights } from '../catalogue/runs';
 import { decodeModel } from '../model/stored-model';
 import { exportCodes } from './codes-export';
 import { exportDataset } from './dataset-export';
-import { DEFAULT_FORMATS, EXPORT_FORMATS, type ExportFormat, type ExportStep, type SkippedItem, type SplitChoice, type WrittenFile } from './export-types';
+import { DEFAULT_FORMATS, type ExportFormat, type ExportStep, type SkippedItem, type SplitChoice, type WrittenFile } from './export-types';
 import { exportModel } from './model-export';
 import { exportReport } from './report-export';
 import { openStagingFolder } from './staging-folder';

@@ -1,12 +1,14 @@
 import type { RunDetail, RunSummary, TrainOptions, TrainResult } from 'shared/api/training';
 import type { TrainingEpochEvent } from 'shared/events';
+import type { JobStage } from 'shared/jobs';
 import type { JobProgress } from 'shared/types';
 import { backend, messageOf } from './backend.svelte';
 import { JobTracker } from './job-tracker.svelte';
 import { toasts } from './toasts.svelte';
 
 export type TrainPhase = 'idle' | 'starting' | 'running' | 'cancelling';
-export type TrainStage = 'codes' | 'head' | 'fine-tune';
+/** The stages the Train view lists. */
+export type TrainStage = Exclude<JobStage<'train'>, 'score'>;
 
 /** The advanced drawer's settings; unset fields take the engine's measured defaults. */
 export interface TrainSettings {
