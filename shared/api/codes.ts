@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { method, returns } from '../contract';
+import { DEFAULTS } from '../defaults';
 
 /** The views codes are computed for: the image as it is, and mirrored left to right. */
 export const VIEWS = ['center', 'flip'] as const;
@@ -143,7 +144,7 @@ export const codesMethods = {
   /** Computes missing codes for the project's images. */
   'codes.start': method(
     z.object({
-      backbones: z.array(backboneId).min(1).max(8).default(['mobilenet_v1_0.75_224']),
+      backbones: z.array(backboneId).min(1).max(8).default([DEFAULTS.codes.backbone.value]),
       views: z.array(view).min(1).max(2).default(['center']),
     }),
     returns<{ jobId: string }>(),

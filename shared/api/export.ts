@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { method, returns } from '../contract';
+import { DEFAULTS } from '../defaults';
 
 export const EXPORT_FORMATS = ['tfjs', 'report', 'dataset', 'codes'] as const;
 export type ExportFormatName = (typeof EXPORT_FORMATS)[number];
@@ -38,10 +39,10 @@ export const exportMethods = {
       dir: z.string().min(1).max(4096),
       /** Default: the project's current model. */
       runId: z.string().min(1).max(100).optional(),
-      /** Default: ['tfjs', 'report'] (the model folder with its report). */
+      /** Default: DEFAULTS.export.formats (shared/defaults.ts). */
       formats: z.array(exportFormat).min(1).max(EXPORT_FORMATS.length).optional(),
-      /** Dataset and codes: which images (default all labelled ones). */
-      split: z.enum(EXPORT_SPLITS).default('all'),
+      /** Dataset and codes: which images. */
+      split: z.enum(EXPORT_SPLITS).default(DEFAULTS.export.split.value),
       /** Replace the content of a non-empty folder. */
       force: z.boolean().default(false),
       /** Codes export without a trained model: these backbones. */

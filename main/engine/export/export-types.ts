@@ -7,8 +7,6 @@ import type { WorkerPool } from '../workers/worker-pool';
 /** The API's names (shared/api/export.ts). */
 export type ExportFormat = ExportFormatName;
 export type SplitChoice = ExportSplit;
-/** What `graft export` writes when no format is named: the model and its report. */
-export const DEFAULT_FORMATS: readonly ExportFormat[] = ['tfjs', 'report'];
 
 export interface WrittenFile {
   /** Relative to the export folder, with forward slashes. */

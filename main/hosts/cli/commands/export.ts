@@ -1,9 +1,11 @@
 import path from 'node:path';
 import type { Params } from '../../../../shared/api';
 import { EXPORT_FORMATS, EXPORT_SPLITS, type ExportFormatName, type ExportSplit } from '../../../../shared/api/export';
+import { DEFAULTS } from '../../../../shared/defaults';
 import { GraftError } from '../../../engine';
 import type { Command } from '../command';
 import { resultOf, runJob } from '../job-waiter';
+import { describe, formatDefault } from '../setting-options';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -23,10 +25,10 @@ export const exportCommand: Command = {
     '  --format dataset  one folder per class with the labelled images, and manifest.csv',
     '                    (path,label,split,hash)',
     '  --format codes    codes.tfrecord (tf.train.Example), codes.npy + labels.npy, codes.csv',
-    '  (default: tfjs,report)',
+    `  (default: ${formatDefault(DEFAULTS.export.formats.value)})`,
     '',
     '  --run ID          export this run instead of the current model',
-    '  --split S         dataset/codes: only images of this split (default all)',
+    `  --split S         ${describe(DEFAULTS.export.split)}`,
     '  --backbone ID     codes without a trained model: this backbone\'s codes',
     '  --force           replace the content of a non-empty <dir>',
     '  --no-mistakes     leave the likely-mistakes section out of the report (faster)',
@@ -48,7 +50,7 @@ export const exportCommand: Command = {
     }
     const formatValues = (Array.isArray(v.format) ? v.format : typeof v.format === 'string' ? [v.format] : []).flatMap((f) => String(f).split(','));
     const formats = formatValues.length ? formatList(formatValues) : undefined;
-    const split = typeof v.split === 'string' ? v.split : 'all';
+    const split = typeof v.split === 'string' ? v.split : DEFAULTS.export.split.value;
     if (!isExportSplit(split)) throw new GraftError('invalid_params', `--split must be one of ${EXPORT_SPLITS.join(', ')} (got "${split}").`);
     const engine = ctx.engine({ mustExist: true });
     // The engine refuses a non-empty folder with code not_empty; here, replacing is --force.
