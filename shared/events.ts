@@ -3,10 +3,13 @@
  * Name → payload; the preload bridge and the web transport derive their types from this.
  */
 import type { JobFinished, JobProgress } from './jobs';
+import type { StoredEpoch } from './api/training';
 
 export type { JobFinished };
 
-export type CatalogueArea = 'images' | 'classes' | 'labels' | 'codes' | 'runs' | 'project';
+/** The parts of a project a `catalogue.changed` event can name. */
+export const CATALOGUE_AREAS = ['images', 'classes', 'labels', 'codes', 'runs', 'project'] as const;
+export type CatalogueArea = (typeof CATALOGUE_AREAS)[number];
 
 export interface ApiEvents {
   'job.progress': JobProgress;
@@ -20,7 +23,7 @@ export interface ApiEvents {
 export interface TrainingEpochEvent {
   jobId: string;
   runId: string;
-  stage: 'head' | 'fine-tune';
+  stage: StoredEpoch['stage'];
   epoch: number;
   epochs: number;
   loss: number;

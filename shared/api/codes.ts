@@ -5,8 +5,11 @@
  */
 import { z } from 'zod';
 import { method, returns } from '../contract';
+import { DEFAULTS } from '../defaults';
 
-export type CodeView = 'center' | 'flip';
+/** The views codes are computed for: the image as it is, and mirrored left to right. */
+export const VIEWS = ['center', 'flip'] as const;
+export type View = (typeof VIEWS)[number];
 /**
  * A TF.js runtime: `tfjs-node` = native TensorFlow (@tensorflow/tfjs-node, backend
  * "tensorflow"), `wasm` = TF.js on WebAssembly, `cpu` = plain JavaScript (opt-in only).
@@ -69,7 +72,7 @@ export interface CodesSummary extends Pick<BackboneCodesSummary, 'computed' | 'c
 export interface CodesStatus {
   /** Images with at least one present file (those codes can be computed for). */
   images: number;
-  codes: Array<{ backbone: string; view: CodeView; count: number; dim: number }>;
+  codes: Array<{ backbone: string; view: View; count: number; dim: number }>;
 }
 
 /** One runtime as `graft doctor` sees it. */
@@ -126,7 +129,7 @@ export interface RuntimeInfo extends RuntimeReport {
 }
 
 const backboneId = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Backbone ids use letters, digits, dots, dashes and underscores');
-const view = z.enum(['center', 'flip']);
+const view = z.enum(VIEWS);
 
 export const codesMethods = {
   'runtime.info': method(z.object({}), returns<RuntimeInfo>()),
@@ -162,7 +165,7 @@ export const codesMethods = {
   /** Computes missing codes for the project's images. */
   'codes.start': method(
     z.object({
-      backbones: z.array(backboneId).min(1).max(8).default(['mobilenet_v1_0.75_224']),
+      backbones: z.array(backboneId).min(1).max(8).default([DEFAULTS.codes.backbone.value]),
       views: z.array(view).min(1).max(2).default(['center']),
     }),
     returns<{ jobId: string }>(),

@@ -7,9 +7,15 @@
  */
 import { z } from 'zod';
 import { method, returns } from '../contract';
+import { DEFAULTS } from '../defaults';
 
-export const exportFormat = z.enum(['tfjs', 'report', 'dataset', 'codes']);
-export type ExportFormatName = z.infer<typeof exportFormat>;
+export const EXPORT_FORMATS = ['tfjs', 'report', 'dataset', 'codes'] as const;
+export type ExportFormatName = (typeof EXPORT_FORMATS)[number];
+export const exportFormat = z.enum(EXPORT_FORMATS);
+
+/** Which images a dataset or codes export takes. */
+export const EXPORT_SPLITS = ['all', 'train', 'validation', 'test'] as const;
+export type ExportSplit = (typeof EXPORT_SPLITS)[number];
 
 export interface ExportResult {
   /** The export folder (absolute). */
@@ -33,10 +39,10 @@ export const exportMethods = {
       dir: z.string().min(1).max(4096),
       /** Default: the project's current model. */
       runId: z.string().min(1).max(100).optional(),
-      /** Default: ['tfjs', 'report'] (the model folder with its report). */
-      formats: z.array(exportFormat).min(1).max(4).optional(),
-      /** Dataset and codes: which images (default all labelled ones). */
-      split: z.enum(['all', 'train', 'validation', 'test']).default('all'),
+      /** Default: DEFAULTS.export.formats (shared/defaults.ts). */
+      formats: z.array(exportFormat).min(1).max(EXPORT_FORMATS.length).optional(),
+      /** Dataset and codes: which images. */
+      split: z.enum(EXPORT_SPLITS).default(DEFAULTS.export.split.value),
       /** Replace the content of a non-empty folder. */
       force: z.boolean().default(false),
       /** Codes export without a trained model: these backbones. */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { method, returns } from '../contract';
+import { DEFAULTS } from '../defaults';
 import type { LabelChangeResult } from '../types';
 
 const probability = z.number().min(0).max(1);
@@ -99,7 +100,7 @@ export const insightsMethods = {
   'insights.lists': method(
     z.object({
       /** Images predicted with less than this are "low confidence". */
-      lowConfidence: probability.default(0.6),
+      lowConfidence: probability.default(DEFAULTS.insights.lowConfidence.value),
       limit: z.number().int().min(1).max(100_000).default(1000),
       /** Run the mistakes analysis for the current model if it has not run yet (and wait for it). */
       analyse: z.boolean().default(false),

@@ -4,6 +4,7 @@
  * arrive as `job.progress` / `job.finished` events.
  */
 import { z } from 'zod';
+import { classNameProblem } from '../class-names';
 import { method, returns } from '../contract';
 import type { RunningJob } from '../jobs';
 import type { ClassInfo, ImageInfo, LabelChangeResult, ProjectStatus, UndoResult } from '../types';
@@ -12,9 +13,10 @@ const id = z.number().int().nonnegative();
 const className = z
   .string()
   .trim()
-  .min(1, 'A class needs a name')
-  .max(100, 'Class names are at most 100 characters')
-  .refine((s) => !/[\u0000-\u001f]/.test(s), 'Class names cannot contain control characters');
+  .superRefine((name, ctx) => {
+    const problem = classNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 export const imageFilter = z.object({
   /** A class id, 'unlabelled', or absent for all. */
@@ -32,6 +34,7 @@ export type ImageFilter = z.infer<typeof imageFilter>;
 
 /** `list`: the order of `filter.ids` itself, for ranked lists (likely mistakes first); import order without ids. */
 export const imageSort = z.enum(['imported', 'name', 'class', 'size', 'list']);
+export type ImageSort = z.infer<typeof imageSort>;
 
 export const libraryMethods = {
   'project.status': method(z.object({}), returns<ProjectStatus>()),

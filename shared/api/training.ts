@@ -6,34 +6,44 @@
  */
 import { z } from 'zod';
 import { method, returns } from '../contract';
+import { DEFAULTS, type Setting } from '../defaults';
 import type { Split } from '../types';
+import type { View } from './codes';
 
 const backboneId = z.string().min(1).max(200);
 const runId = z.string().min(1).max(100);
-const topK = z.number().int().min(1).max(1000).default(5);
+const { training, head, fineTune, mistakes, predict } = DEFAULTS;
 
+/** A whole number in the setting's range. */
+function count(setting: Setting<number>) {
+  return z.number().int().min(setting.min ?? 0).max(setting.max ?? Number.MAX_SAFE_INTEGER);
+}
+const topK = count(predict.topInStudio).default(predict.topInStudio.value);
+const backbones = z.array(backboneId).min(training.backbones.min!).max(training.backbones.max!);
+
+/** Every option left out takes its value from DEFAULTS (shared/defaults.ts). */
 export const trainOptions = z.object({
-  /** Backbones whose codes are concatenated; default: the verified pair (see DEFAULT_TRAIN_BACKBONES). */
-  backbones: z.array(backboneId).min(1).max(4).optional(),
+  /** Backbones whose codes are concatenated. */
+  backbones: backbones.optional(),
   /** Upper bound on head epochs (early stopping usually ends sooner). */
-  epochs: z.number().int().min(1).max(1000).optional(),
-  /** The head's Adam learning rate (default 1e-3). */
-  learningRate: z.number().positive().max(1).optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  epochs: count(head.maxEpochs).optional(),
+  /** The head's Adam learning rate. */
+  learningRate: z.number().positive().max(head.learningRate.max!).optional(),
+  seed: count(training.seed).optional(),
   fineTune: z.boolean().optional(),
-  /** Fine-tuning epochs (default 4); only with fineTune. */
-  fineTuneEpochs: z.number().int().min(1).max(100).optional(),
-  /** Fine-tuning's Adam learning rate (default 1e-4: low, so the pretrained filters move a little). */
-  fineTuneLearningRate: z.number().positive().max(0.1).optional(),
+  /** Fine-tuning epochs; only with fineTune. */
+  fineTuneEpochs: count(fineTune.epochs).optional(),
+  /** Fine-tuning's Adam learning rate. */
+  fineTuneLearningRate: z.number().positive().max(fineTune.learningRate.max!).optional(),
   /** Deal every image into train/validation/test again (otherwise splits are sticky). */
   reshuffle: z.boolean().optional(),
   /** Split fractions for images not yet dealt, e.g. {train: .8, validation: .1, test: .1}. */
   fractions: z.object({ train: z.number().positive(), validation: z.number().nonnegative(), test: z.number().nonnegative() }).optional(),
   /** Train on the mirrored view too (and average both views when predicting). */
   flip: z.boolean().optional(),
-  hidden: z.number().int().min(0).max(4096).optional(),
-  members: z.number().int().min(1).max(16).optional(),
-  /** Average a nearest-neighbour vote of the training and validation images in with the head (default on). */
+  hidden: count(head.hidden).optional(),
+  members: count(head.members).optional(),
+  /** Average a nearest-neighbour vote of the training and validation images in with the head. */
   vote: z.boolean().optional(),
 });
 export type TrainOptions = z.input<typeof trainOptions>;
@@ -85,7 +95,7 @@ export interface TrainConfig {
   seed: number;
   backbones: string[];
   /** Views trained on; prediction averages the same views. */
-  views: Array<'center' | 'flip'>;
+  views: View[];
   head: HeadSettings;
   fractions: { train: number; validation: number; test: number };
   reshuffle: boolean;
@@ -238,7 +248,7 @@ export const trainingMethods = {
    * `job.finished`.
    */
   'mistakes.start': method(
-    z.object({ limit: z.number().int().min(1).max(10_000).default(50), backbones: z.array(backboneId).min(1).max(4).optional() }),
+    z.object({ limit: count(mistakes.limit).default(mistakes.limit.value), backbones: backbones.optional() }),
     returns<{ jobId: string }>(),
   ),
   /**

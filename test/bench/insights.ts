@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Engine } from '../../main/engine/engine';
 import { call } from '../../main/engine/dispatch';
 import { writeCodes, type CodeRow } from '../../main/engine/catalogue/codes';
-import { DEFAULT_TRAIN_BACKBONES } from '../../main/engine/training/defaults';
+import { DEFAULTS } from '../../shared/defaults';
 import { flowersMiniDir, modelsDir, tempDir } from '../helpers/paths';
 import { resultOf, runToEnd } from '../helpers/jobs';
 import { makeSyntheticProject } from '../e2e/synthetic-project';
@@ -69,7 +69,7 @@ function writeSyntheticCodes(engine: Engine): void {
   const rows = engine.db.prepare('SELECT id, COALESCE(class_id, 0) AS c FROM images ORDER BY id').all() as Array<{ id: number; c: number }>;
   let seed = 1;
   const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  for (const backbone of DEFAULT_TRAIN_BACKBONES) {
+  for (const backbone of DEFAULTS.training.backbones.value) {
     const dim = DIMS[backbone];
     const centres = new Map<number, Float32Array>();
     const batch: CodeRow[] = [];

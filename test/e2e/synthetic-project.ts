@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { openProject } from '../../main/engine/catalogue/open';
-import { CLASS_COLORS } from '../../main/engine/catalogue/classes';
+import { CLASS_COLORS } from '../../shared/class-names';
 
 export interface SyntheticProject {
   images: number;

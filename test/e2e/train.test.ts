@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { RunDetail } from '../../shared/api/training';
+import { DEFAULTS } from '../../shared/defaults';
 import { call } from '../../main/engine/dispatch';
 import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
 import { resultOf, runToEnd } from '../helpers/jobs';
@@ -51,6 +52,24 @@ describe('train, predict and export (Chromium, web transport)', () => {
     const toggle = page.getByTestId('train-settings-toggle');
     if ((await toggle.getAttribute('aria-expanded')) !== String(open)) await toggle.click();
     await page.getByTestId('train-settings').waitFor({ state: open ? 'visible' : 'detached' });
+  }
+  /** The open drawer shows the shared defaults: the values the engine and `graft train --help` use. */
+  async function assertDrawerShowsDefaults(): Promise<void> {
+    const drawer = page.getByTestId('train-settings');
+    const { training: t, head } = DEFAULTS;
+    const percent = (x: number) => String(Math.round(x * 100));
+    assert.equal(await drawer.locator('#train-epochs').inputValue(), String(head.maxEpochs.value), 'max epochs');
+    assert.equal(Number(await drawer.locator('#train-lr').inputValue()), head.learningRate.value, 'learning rate');
+    assert.equal(await drawer.locator('#train-seed').inputValue(), String(t.seed.value), 'seed');
+    assert.equal(await drawer.locator('#train-val').inputValue(), percent(t.fractions.value.validation), 'validation share');
+    assert.equal(await drawer.locator('#train-test').inputValue(), percent(t.fractions.value.test), 'test share');
+    assert.equal(await drawer.getByTestId('train-reshuffle').isChecked(), t.reshuffle.value, 'reshuffle');
+    assert.equal(await drawer.getByTestId('train-vote').isChecked(), t.vote.value, 'vote');
+    assert.equal(await drawer.getByTestId('train-flip').isChecked(), t.flip.value, 'mirrored copies');
+    assert.equal(await drawer.getByTestId('train-fine-tune').isChecked(), t.fineTune.value, 'fine-tuning');
+    await drawer.locator('input[data-backbone]').first().waitFor();
+    const ticked = await drawer.locator('input[data-backbone]:checked').evaluateAll((els) => els.map((e) => e.getAttribute('data-backbone')));
+    assert.deepEqual(ticked.sort(), [...t.backbones.value].sort(), 'networks');
   }
   const curvePoints = async () => Number(await page.getByTestId('curve-loss').getAttribute('data-points'));
 
@@ -193,6 +212,7 @@ describe('train, predict and export (Chromium, web transport)', () => {
   it('cancels a training run from the UI within a couple of seconds, keeping the previous model', async () => {
     await tab('Train').click();
     await settingsDrawer(true);
+    await assertDrawerShowsDefaults();
     // Fine-tuning makes the run long enough to cancel in the middle of it.
     await page.getByTestId('train-settings').getByText('Fine-tune the network').click();
     await snap(page, '14-train-settings-drawer');
@@ -226,6 +246,7 @@ describe('train, predict and export (Chromium, web transport)', () => {
     await settingsDrawer(true);
     // Back to the defaults (no fine-tuning) whatever the step before left, then seed 7.
     await page.getByTestId('train-settings').getByRole('button', { name: 'Defaults' }).click();
+    await assertDrawerShowsDefaults();
     await page.locator('#train-seed').fill('7');
     await page.locator('#train-seed').press('Tab');
     await page.getByTestId('train-settings').getByText('Vote of similar images').click();

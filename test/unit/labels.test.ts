@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
+import { CLASS_COLORS } from '../../shared/class-names';
 import {
-  CLASS_COLORS,
   createClass,
   deleteClass,
   ensureClass,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { trainOptions } from '../../shared/api/training';
-import { DEFAULT_TRAIN_BACKBONES, HEAD_DEFAULTS, VOTE_NETWORK_WEIGHTS } from '../../main/engine/training/defaults';
+import { DEFAULTS } from '../../shared/defaults';
+import { HEAD_DEFAULTS } from '../../main/engine/training/defaults';
 import { resolveConfig } from '../../main/engine/training/train';
 
 describe('training config from options', () => {
@@ -12,7 +13,7 @@ describe('training config from options', () => {
   });
 
   it('stores each network’s share of the vote, in the backbones’ order', () => {
-    const weights = DEFAULT_TRAIN_BACKBONES.map((id) => VOTE_NETWORK_WEIGHTS[id] ?? 1);
+    const weights = DEFAULTS.training.backbones.value.map((id) => DEFAULTS.training.voteNetworkWeights.value[id] ?? 1);
     const total = weights.reduce((a, b) => a + b, 0);
     assert.deepEqual(resolveConfig({}).head.voteShares, weights.map((w) => w / total));
     assert.deepEqual(resolveConfig({ backbones: ['mobilenet_v1_0.25_224'] }).head.voteShares, [1]);

@@ -1,18 +1,10 @@
+import { CLASS_COLORS, classNameProblem } from '../../../shared/class-names';
 import type { ClassInfo, LabelChangeResult } from '../../../shared/types';
 import { GraftError } from '../errors';
 import type { Db } from './open';
 import { LIVE_CLASS } from './rules';
 import type { Operation } from './operations';
 import { adoptClassImages, applyLabelRows, recordOperation, revertLabelRows, updatePayload } from './operations';
-
-/**
- * A palette of 20 colours that stay distinguishable next to each other and on
- * light and dark backgrounds (Sasha Trubetskoy's list); class N gets colour N mod 20.
- */
-export const CLASS_COLORS = [
-  '#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45', '#fabed4',
-  '#469990', '#dcbeff', '#9a6324', '#fffac8', '#800000', '#aaffc3', '#808000', '#ffd8b1', '#000075', '#a9a9a9',
-];
 
 /**
  * Class management. Classes are soft-deleted (`deleted_at`), so that undoing a
@@ -373,11 +365,9 @@ function writeOrder(db: Db, ids: number[]): void {
 }
 
 function checkName(name: string): string {
-  const clean = name.trim();
-  if (!clean) throw new GraftError('invalid_params', 'A class needs a name.');
-  if (clean.length > 100) throw new GraftError('invalid_params', 'Class names are at most 100 characters.');
-  if (/[\u0000-\u001f]/.test(clean)) throw new GraftError('invalid_params', 'Class names cannot contain control characters.');
-  return clean;
+  const problem = classNameProblem(name);
+  if (problem) throw new GraftError('invalid_params', problem);
+  return name.trim();
 }
 
 /** `#rrggbb` in lower case, or an invalid_params error that shows the form. */

@@ -4,15 +4,14 @@
  * renamed or moved file keeps its codes; views are 'center' and 'flip' (the mirrored
  * image, for augmentation).
  */
+import type { View } from '../../../shared/api/codes';
 import type { Db } from './open';
 import { HAS_PRESENT_FILE } from './rules';
-
-export type CodeView = 'center' | 'flip';
 
 export interface CodeRow {
   imageId: number;
   backbone: string;
-  view: CodeView;
+  view: View;
   data: Float32Array;
 }
 
@@ -29,7 +28,7 @@ export function writeCodes(db: Db, rows: readonly CodeRow[]): void {
  * The codes of one backbone and view, by image id: all of them, or only `imageIds`
  * (ids without a code are simply absent from the map).
  */
-export function readCodes(db: Db, backbone: string, view: CodeView = 'center', imageIds?: readonly number[]): Map<number, Float32Array> {
+export function readCodes(db: Db, backbone: string, view: View = 'center', imageIds?: readonly number[]): Map<number, Float32Array> {
   const out = new Map<number, Float32Array>();
   if (imageIds) {
     const one = db.prepare('SELECT data, dim FROM codes WHERE image_id = ? AND backbone = ? AND view = ?');
@@ -56,7 +55,7 @@ export function readCodes(db: Db, backbone: string, view: CodeView = 'center', i
 export function readCodeMatrix(
   db: Db,
   backbone: string,
-  view: CodeView,
+  view: View,
   imageIds: readonly number[],
 ): { ids: number[]; dim: number; data: Float32Array; missing: number[] } {
   const map = readCodes(db, backbone, view, imageIds);
@@ -69,7 +68,7 @@ export function readCodeMatrix(
 }
 
 /** How many codes exist for a backbone (and view), or in total. */
-export function countCodes(db: Db, backbone?: string, view?: CodeView): number {
+export function countCodes(db: Db, backbone?: string, view?: View): number {
   const where: string[] = [];
   const args: string[] = [];
   if (backbone) {
@@ -85,10 +84,10 @@ export function countCodes(db: Db, backbone?: string, view?: CodeView): number {
 }
 
 /** Per backbone and view: how many codes are cached. */
-export function codeCounts(db: Db): Array<{ backbone: string; view: CodeView; count: number; dim: number }> {
+export function codeCounts(db: Db): Array<{ backbone: string; view: View; count: number; dim: number }> {
   return db
     .prepare('SELECT backbone, view, COUNT(*) AS count, MAX(dim) AS dim FROM codes GROUP BY backbone, view ORDER BY backbone, view')
-    .all() as Array<{ backbone: string; view: CodeView; count: number; dim: number }>;
+    .all() as Array<{ backbone: string; view: View; count: number; dim: number }>;
 }
 
 /** Drops a backbone's cached codes (e.g. after its weights changed). Returns how many. */
@@ -113,11 +112,11 @@ function fromBlob(b: Buffer, dim: number): Float32Array | null {
 export interface MissingCodes {
   imageId: number;
   paths: string[];
-  views: CodeView[];
+  views: View[];
 }
 
 /** Images with a present file that lack at least one of `views` for this backbone. */
-export function listMissing(db: Db, backbone: string, views: CodeView[], imageIds?: number[]): { todo: MissingCodes[]; cached: number } {
+export function listMissing(db: Db, backbone: string, views: View[], imageIds?: number[]): { todo: MissingCodes[]; cached: number } {
   const rows = db
     .prepare(
       `SELECT i.id AS imageId,
@@ -143,7 +142,7 @@ export function listMissing(db: Db, backbone: string, views: CodeView[], imageId
 
 
 /** Codes of one backbone and view, by image id (images without cached codes are absent). */
-export type CodeReader = (backbone: string, view: CodeView, imageIds: number[]) => Map<number, Float32Array>;
+export type CodeReader = (backbone: string, view: View, imageIds: number[]) => Map<number, Float32Array>;
 
 /** The catalogue's codes as a reader for feature tables (model/features.ts). */
 export function codeReaderOf(db: Db): CodeReader {
@@ -151,7 +150,7 @@ export function codeReaderOf(db: Db): CodeReader {
 }
 
 /** Of `imageIds`, those with a whole cached code for every backbone and view (in input order). */
-export function imagesWithCodes(db: Db, backbones: string[], views: CodeView[], imageIds: number[]): number[] {
+export function imagesWithCodes(db: Db, backbones: string[], views: View[], imageIds: number[]): number[] {
   const wanted = backbones.length * views.length;
   const counts = new Map<number, number>();
   const rows = db

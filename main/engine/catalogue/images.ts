@@ -7,14 +7,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ImageFilter } from '../../../shared/api/library';
+import type { ImageFilter, ImageSort } from '../../../shared/api/library';
 import type { ImageInfo, Split } from '../../../shared/types';
 import { GraftError } from '../errors';
 import type { Db } from './open';
 import { HAS_PRESENT_FILE, JOIN_LIVE_CLASS, NOT_IN_CONFLICT } from './rules';
-
-/** `list`: the order of the filter's ids (a ranked list); import order without ids. */
-export type ImageSort = 'imported' | 'name' | 'class' | 'size' | 'list';
 
 export interface ListOptions {
   sort?: ImageSort;

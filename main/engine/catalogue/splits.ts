@@ -2,14 +2,15 @@
  * The train / validation / test split of each trainable image, stored so that an image
  * keeps its split across retraining (model/splits.ts deals them).
  */
+import { DEFAULTS } from '../../../shared/defaults';
 import type { Split } from '../../../shared/types';
-import { dealSplits, DEFAULT_FRACTIONS, type DealtImage, type LabelledImage, type SplitFractions } from '../model/splits';
+import { dealSplits, type DealtImage, type LabelledImage, type SplitFractions } from '../model/splits';
 import type { Db } from './open';
 import { DISPLAY_PATH_OF_IMAGE, JOIN_LIVE_CLASS, NOT_IN_CONFLICT, UNLABELLED } from './rules';
 
 export interface SplitOptions {
   seed: number;
-  /** Default 80/10/10. */
+  /** Default: DEFAULTS.training.fractions (shared/defaults.ts). */
   fractions?: SplitFractions;
   /** Forget every existing assignment and deal all trainable images again. */
   reshuffle?: boolean;
@@ -42,7 +43,7 @@ export function assignSplits(db: Db, options: SplitOptions): SplitReport {
           WHERE ${NOT_IN_CONFLICT}`,
       )
       .all() as DealtImage[];
-    const { assigned, counts } = dealSplits(images, options.seed, options.fractions ?? DEFAULT_FRACTIONS);
+    const { assigned, counts } = dealSplits(images, options.seed, options.fractions ?? DEFAULTS.training.fractions.value);
     const insert = db.prepare(`INSERT OR REPLACE INTO splits (image_id, split) VALUES (?, ?)`);
     for (const a of assigned) insert.run(a.imageId, a.split);
     const conflicts = db.prepare(`SELECT COUNT(*) FROM images WHERE conflict = 1`).pluck().get() as number;

@@ -14,7 +14,7 @@
  * A file that cannot be decoded is reported (path and reason) and skipped, never fatal.
  */
 import type { BackboneCodesSummary, CodesSummary, FailedImage } from '../../../shared/api/codes';
-import { listMissing, writeCodes, type CodeRow, type CodeView } from '../catalogue/codes';
+import { listMissing, writeCodes, type CodeRow } from '../catalogue/codes';
 import type { Db } from '../catalogue/open';
 import { GraftError } from '../errors';
 import { startBackbone, type BackboneRunner } from '../inference/backbone-runner';
@@ -23,6 +23,7 @@ import { decodeForNetwork, mirrorRows } from '../tf/preprocess';
 import { getBackbone, type BackboneSpec } from '../tf/registry';
 import { getTf } from '../tf/runtime';
 import { resolveWeights, type DownloadProgress } from '../tf/weights';
+import type { View } from '../../../shared/api/codes';
 
 export type { BackboneCodesSummary, CodesSummary, FailedImage };
 
@@ -40,7 +41,7 @@ export interface CodesProgress {
 export interface EnsureCodesOptions {
   backbones: string[];
   /** Default ['center']. */
-  views?: CodeView[];
+  views?: View[];
   /** Local models folder (engine option / GRAFT_MODELS_DIR). */
   modelsDir?: string;
   signal?: AbortSignal;
@@ -59,7 +60,7 @@ export interface EnsureCodesOptions {
 interface Part {
   spec: BackboneSpec;
   /** Image id → the views it lacks. */
-  missing: Map<number, CodeView[]>;
+  missing: Map<number, View[]>;
   cached: number;
   total: number;
   computed: number;
@@ -70,14 +71,14 @@ interface Part {
 
 /** Computes the missing codes of every listed backbone; see the module comment. */
 export async function ensureCodes(db: Db, options: EnsureCodesOptions): Promise<CodesSummary> {
-  const views: CodeView[] = options.views?.length ? [...new Set(options.views)] : ['center'];
+  const views: View[] = options.views?.length ? [...new Set(options.views)] : ['center'];
   const started = Date.now();
   const report = options.onProgress ?? (() => {});
   const paths = new Map<number, string[]>();
   const parts: Part[] = options.backbones.map((id) => {
     const spec = getBackbone(id);
     const { todo, cached } = listMissing(db, id, views, options.imageIds);
-    const missing = new Map<number, CodeView[]>();
+    const missing = new Map<number, View[]>();
     for (const t of todo) {
       missing.set(t.imageId, t.views);
       paths.set(t.imageId, t.paths);
@@ -173,7 +174,7 @@ async function runPass(
     for (const part of parts) {
       const size = part.spec.inputSize;
       const per = size * size * 3;
-      const jobs: Array<{ imageId: number; view: CodeView; rgb: Uint8Array }> = [];
+      const jobs: Array<{ imageId: number; view: View; rgb: Uint8Array }> = [];
       let failedCodes = 0;
       for (const id of ids) {
         const viewsNeeded = part.missing.get(id);

@@ -4,7 +4,8 @@
  * is cancelled leaves the target as it was.
  */
 import path from 'node:path';
-import type { ExportResult } from '../../../shared/api/export';
+import { EXPORT_FORMATS, type ExportResult } from '../../../shared/api/export';
+import { DEFAULTS } from '../../../shared/defaults';
 import type { JobStage } from '../../../shared/jobs';
 import type { RunDetail } from '../../../shared/api/training';
 import { listClasses } from '../catalogue/classes';
@@ -15,7 +16,7 @@ import { currentRunId, getRun, runWeights } from '../catalogue/runs';
 import { decodeModel } from '../model/stored-model';
 import { exportCodes } from './codes-export';
 import { exportDataset } from './dataset-export';
-import { DEFAULT_FORMATS, EXPORT_FORMATS, type ExportFormat, type ExportStep, type SkippedItem, type SplitChoice, type WrittenFile } from './export-types';
+import type { ExportFormat, ExportStep, SkippedItem, SplitChoice, WrittenFile } from './export-types';
 import { exportModel } from './model-export';
 import { exportReport } from './report-export';
 import { openStagingFolder } from './staging-folder';
@@ -45,7 +46,7 @@ export interface ExportOptions {
 
 export async function exportProject(db: Db, options: ExportOptions): Promise<ExportResult> {
   const formats = normaliseFormats(options.formats);
-  const split = options.split ?? 'all';
+  const split = options.split ?? DEFAULTS.export.split.value;
   const needsRun = formats.includes('tfjs') || formats.includes('report');
   const runId = options.runId ?? (needsRun || formats.includes('codes') ? currentRunId(db) : null);
   if (needsRun && formats.includes('tfjs') && !runId) {
@@ -106,7 +107,7 @@ export async function exportProject(db: Db, options: ExportOptions): Promise<Exp
 }
 
 export function normaliseFormats(formats: readonly string[] | undefined): ExportFormat[] {
-  const list = formats?.length ? formats : DEFAULT_FORMATS;
+  const list = formats?.length ? formats : DEFAULTS.export.formats.value;
   const out: ExportFormat[] = [];
   for (const f of list) {
     const format = f.trim().toLowerCase();

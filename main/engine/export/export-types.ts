@@ -1,14 +1,12 @@
 /** Shapes shared by the exporters. */
+import type { ExportFormatName, ExportSplit } from '../../../shared/api/export';
 import type { JobStage } from '../../../shared/jobs';
 import type { Db } from '../catalogue/open';
 import type { WorkerPool } from '../workers/worker-pool';
 
-export type ExportFormat = 'tfjs' | 'report' | 'dataset' | 'codes';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['tfjs', 'report', 'dataset', 'codes'];
-/** What `graft export` writes when no format is named: the model and its report. */
-export const DEFAULT_FORMATS: readonly ExportFormat[] = ['tfjs', 'report'];
-
-export type SplitChoice = 'all' | 'train' | 'validation' | 'test';
+/** The API's names (shared/api/export.ts). */
+export type ExportFormat = ExportFormatName;
+export type SplitChoice = ExportSplit;
 
 export interface WrittenFile {
   /** Relative to the export folder, with forward slashes. */

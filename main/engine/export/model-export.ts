@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { View } from '../../../shared/api/codes';
 import type { RunDetail, RunMetrics } from '../../../shared/api/training';
 import { GraftError } from '../errors';
 import { getBackbone } from '../tf/registry';
@@ -39,7 +40,7 @@ export interface GraftMetadata {
   runId: string;
   seed: number;
   backbones: Array<{ id: string; name: string; dim: number; format: string; inputRange: readonly [number, number] }>;
-  views: Array<'center' | 'flip'>;
+  views: View[];
   /** Members whose probabilities the model averages, the neighbour vote included. */
   ensembleMembers: number;
   /** The neighbour vote among them (main/engine/model/vote.ts): how many labelled images vote (training and validation). */

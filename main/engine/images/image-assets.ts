@@ -8,9 +8,10 @@
 import { filePathsOf, imageHash, readThumbnail } from '../catalogue/images';
 import { PREVIEW_SIZE } from '../importer/decode';
 import { GraftError } from '../errors';
+import type { ImageKind } from '../../../shared/wire';
 import type { Engine } from '../engine';
 
-export type ImageKind = 'thumb' | 'image';
+export type { ImageKind };
 
 export interface ImageAsset {
   data: Buffer;

@@ -1,39 +1,15 @@
 /**
- * Which files the importer looks at, and what their bytes say they are.
+ * What the importer's candidate files are, and what their bytes say they are.
  *
- * A folder of photos usually holds other things too (a LICENSE.txt, XMP sidecars,
- * videos, `.DS_Store`): only names with an image extension are candidates, so those
- * never show up as "skipped". A candidate whose bytes turn out not to be an image
- * (a text file named `.png`) is skipped with a reason.
+ * Which names are candidates is shared with `predict` and the studio
+ * (shared/image-files.ts). A candidate whose bytes turn out not to be an image (a text
+ * file named `.png`) is skipped with a reason, never silently.
  */
 import path from 'node:path';
+import { classNameProblem } from '../../../shared/class-names';
+import type { ImageFormat } from '../../../shared/image-files';
 
-/** Formats Graft reads; the value is what the catalogue's `format` column stores. */
-export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff' | 'bmp' | 'avif' | 'heic';
-
-const EXTENSIONS: Record<string, ImageFormat> = {
-  '.jpg': 'jpeg',
-  '.jpeg': 'jpeg',
-  '.jpe': 'jpeg',
-  '.jfif': 'jpeg',
-  '.png': 'png',
-  '.webp': 'webp',
-  '.gif': 'gif',
-  '.tif': 'tiff',
-  '.tiff': 'tiff',
-  '.bmp': 'bmp',
-  '.dib': 'bmp',
-  '.avif': 'avif',
-  // HEIC is a candidate so that a phone's photos are reported rather than silently
-  // ignored: this build of libvips cannot decode HEVC, and the reason says so.
-  '.heic': 'heic',
-  '.heif': 'heic',
-};
-
-/** True for a file name the importer should try (case-insensitive extension). */
-export function isImageFileName(name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(EXTENSIONS, path.extname(name).toLowerCase());
-}
+export { isImageFileName, type ImageFormat } from '../../../shared/image-files';
 
 /**
  * Hidden files and folders are never imported: `.DS_Store`, `.thumbnails/`, and the
@@ -76,8 +52,6 @@ export function folderClassOf(root: string, file: string): string | null {
   const parts = rel.split(path.sep);
   if (parts.length < 2) return null;
   const name = parts[0].normalize('NFC').trim();
-  // Class names are at most 100 characters and hold no control characters (the API
-  // refuses such names); a folder that breaks that rule labels nothing.
-  if (!name || name.length > 100 || /[\u0000-\u001f]/.test(name)) return null;
-  return name;
+  // A folder whose name the API would refuse as a class labels nothing.
+  return classNameProblem(name) ? null : name;
 }

@@ -2,9 +2,10 @@
  * Assembles feature rows for the head from cached codes: for each image, the codes of
  * every chosen backbone concatenated in order (the order is stored with the model).
  */
+import type { View } from '../../../shared/api/codes';
 import type { Examples } from './head';
 
-export type View = 'center' | 'flip';
+export type { View };
 
 /** Codes of one backbone and view, by image id (images without cached codes are absent). */
 export type CodeReader = (backbone: string, view: View, imageIds: number[]) => Map<number, Float32Array>;

@@ -10,8 +10,6 @@ export interface SplitFractions {
   test: number;
 }
 
-export const DEFAULT_FRACTIONS: SplitFractions = { train: 0.8, validation: 0.1, test: 0.1 };
-
 /** One trainable image: labelled with a live class and not in conflict. */
 export interface LabelledImage {
   imageId: number;

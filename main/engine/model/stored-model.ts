@@ -27,6 +27,7 @@
  * `fineTuned` (present after fine-tuning) lists backbone layers whose weights replace
  * the backbone's published ones, by layer name, in the layer's own weight order.
  */
+import type { View } from '../../../shared/api/codes';
 import { GraftError } from '../errors';
 import type { DenseParams, HeadParams } from './head';
 
@@ -44,7 +45,7 @@ export interface StoredModelHeader {
   classes: string[];
   backbones: Array<{ id: string; dim: number }>;
   /** Views averaged at prediction time: ["center"] or ["center", "flip"]. */
-  views: Array<'center' | 'flip'>;
+  views: View[];
   inputDim: number;
   mean: StoredTensor;
   std: StoredTensor;
@@ -55,7 +56,7 @@ export interface StoredModelHeader {
 export interface StoredModel {
   classes: string[];
   backbones: Array<{ id: string; dim: number }>;
-  views: Array<'center' | 'flip'>;
+  views: View[];
   head: HeadParams;
   /** Replacement weights for backbone layers, by layer name (fine-tuning). */
   fineTuned?: { backbone: string; layers: Array<{ name: string; weights: Array<{ shape: number[]; values: Float32Array }> }> };

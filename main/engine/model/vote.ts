@@ -1,9 +1,9 @@
 /**
  * A soft nearest-neighbour vote over labelled images' codes, added to a trained head
  * as one more member whose probabilities are averaged with the others'. It is the one
- * addition to the head that measured better on photos the model never saw (defaults.ts,
- * seventh round): a linear head and a vote by the nearest training photos are wrong on
- * different photos.
+ * addition to the head that scored better on photos the model never saw
+ * (docs/experiments.md, round 7): a linear head and a vote by the nearest training photos
+ * are wrong on different photos.
  *
  * It is written as two dense layers so that prediction, the stored format and both export
  * formats run it with no new kind of layer:
@@ -15,7 +15,7 @@
  * network b scaled to unit length, m_b the mean length of network b's training codes, and
  * w_b network b's share of the similarity (the shares sum to 1; equal unless given).
  * Scaling the photo by that constant rather than by its own length (a true cosine) keeps
- * layer 1 linear in x; it measured the same (+0.4 either way). Members read standardised
+ * layer 1 linear in x, and scores the same (round 7). Members read standardised
  * input z = (x − μ) / σ, so layer 1 is written in that space: x = z·σ + μ.
  */
 import type { DenseParams, Examples, HeadParams, MemberParams } from './head';

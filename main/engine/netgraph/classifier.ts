@@ -14,6 +14,7 @@
  * be reproduced inside a graph, so each size comes preprocessed). Outputs: "probabilities"
  * `[n, classes]` and "codes" `[n, inputDim]` (the centre view's concatenated codes).
  */
+import type { View } from '../../../shared/api/codes';
 import type { HeadParams } from '../model/head';
 import { addRangeMapping } from './backbone-graph';
 import type { Graph } from './ir';
@@ -29,7 +30,7 @@ export interface ClassifierBackbone {
 }
 
 export interface ClassifierGraphOptions {
-  views: ReadonlyArray<'center' | 'flip'>;
+  views: readonly View[];
   /** 'uint8' (default): RGB bytes; 'float32': the same 0…255 values as floats. */
   inputType?: 'uint8' | 'float32';
 }
@@ -53,7 +54,7 @@ export function classifierGraph(backbones: readonly ClassifierBackbone[], head: 
   // One range mapping (and one mirror) per input size and range, shared by the backbones
   // that agree on both.
   const mapped = new Map<string, string>();
-  const networkInput = (bb: ClassifierBackbone, view: 'center' | 'flip'): string => {
+  const networkInput = (bb: ClassifierBackbone, view: View): string => {
     const key = `${bb.inputSize}:${bb.inputRange.join(',')}`;
     const prefix = `input${bb.inputSize}_${bb.inputRange.join('_')}/`;
     let centre = mapped.get(key);

@@ -185,10 +185,9 @@ const networks: readonly BackboneSpec[] = [
 
 /**
  * A network fed larger images than it was trained on. Its convolutions take any size and
- * its codes are averaged over the feature map, so the same weights see more detail: on the
- * 1,806 flowers, the default pair at 320 px scored 90.8% against 88.5% at 224 (8 paired
- * splits, better on 7), for about twice the extraction time (main/engine/training/defaults.ts).
- * Uses the base entry's files; codes are cached under this id.
+ * its codes are averaged over the feature map, so the same weights see more detail, for
+ * about twice the extraction time (docs/experiments.md, round 3). Uses the base entry's
+ * files; codes are cached under this id.
  */
 function atSize(id: string, size: number, description: string): BackboneSpec {
   const base = networks.find((b) => b.id === id)!;
@@ -201,9 +200,6 @@ const builtins: readonly BackboneSpec[] = [
   atSize('mobilenet_v1_0.75_224', 320, 'The default (with v2 0.35 at 320 px): MobileNet v1 0.75 on 320-pixel images; 768-d codes.'),
   atSize('mobilenet_v2_0.35_224_notop', 320, "Teachable Machine's base on 320-pixel images; 1280-d pooled codes."),
 ];
-
-/** The default backbone for codes and training. */
-export const DEFAULT_BACKBONE = 'mobilenet_v1_0.75_224';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 

@@ -5,10 +5,10 @@
  * conflicting folder labels.
  */
 import type { MistakesResult, NearDuplicate } from '../../../shared/api/training';
+import { DEFAULTS } from '../../../shared/defaults';
 import type { JobStage } from '../../../shared/jobs';
 import type { Db } from '../catalogue/open';
 import { ensureCodes } from '../codes/extract';
-import { DEFAULT_TRAIN_BACKBONES } from './defaults';
 import { currentRunId, getRun } from '../catalogue/runs';
 import { conflictedImages } from '../catalogue/images';
 import { labelledImages } from '../catalogue/splits';
@@ -31,7 +31,7 @@ export interface FindMistakesOptions {
 export async function findMistakes(db: Db, options: FindMistakesOptions): Promise<MistakesResult> {
   const started = Date.now();
   const current = currentRunId(db);
-  const backbones = options.backbones ?? (current ? getRun(db, current).backbones : DEFAULT_TRAIN_BACKBONES);
+  const backbones = options.backbones ?? (current ? getRun(db, current).backbones : [...DEFAULTS.training.backbones.value]);
   const images = labelledImages(db);
   const ids = images.map((i) => i.imageId);
   const conflicts = conflictedImages(db);
@@ -51,7 +51,7 @@ export async function findMistakes(db: Db, options: FindMistakesOptions): Promis
   );
   const analysis = await options.pool.run(
     'find-mistakes',
-    { projectPath: options.projectPath, backbones, images, limit: options.limit, seed: options.seed ?? 42 },
+    { projectPath: options.projectPath, backbones, images, limit: options.limit, seed: options.seed ?? DEFAULTS.training.seed.value },
     { signal: options.signal, onProgress: (p) => options.progress?.(p.stage as JobStage<'mistakes'>, p.done, p.total) },
   );
   const { suspects, outOfFoldAccuracy } = analysis;

@@ -57,7 +57,8 @@ export async function fitModel(input: FitModelInput, ctx: TaskContext<'fit-model
     withVote(head, examplesOf(t, voters, labels, ['center']), { temperature: config.head.vote ?? 0, blocks: t.dims, shares: config.head.voteShares, seed: config.seed });
   // Whatever is judged or measured on validation has only the training images voting (a
   // validation photo would otherwise find itself). The model the user gets lets the
-  // validation images vote too: more neighbours, and the test images still never seen.
+  // validation images vote too: more neighbours, and the test images still never seen
+  // (docs/experiments.md, round 8).
   const withTrainingVote = withVoteOf(rows.train);
   const withFinalVote = withVoteOf([...rows.train, ...rows.validation]);
 

@@ -11,7 +11,8 @@ import { buildFeatureTable } from '../model/features';
 import { confidentLearningSuspects, crossClassNearDuplicates, outOfFoldProbabilities } from '../model/mistakes';
 import { getTf } from '../tf/runtime';
 import type { MistakesInput, MistakesOutput, TaskContext } from '../workers/task-types';
-import { MISTAKES_FOLDS, MISTAKES_HEAD, NEAR_DUPLICATE_SIMILARITY } from './defaults';
+import { DEFAULTS } from '../../../shared/defaults';
+import { MISTAKES_HEAD, NEAR_DUPLICATE_SIMILARITY } from './defaults';
 
 export async function analyseMistakes(input: MistakesInput, ctx: TaskContext<'find-mistakes'>): Promise<MistakesOutput> {
   const { backbones, images } = input;
@@ -29,7 +30,7 @@ export async function analyseMistakes(input: MistakesInput, ctx: TaskContext<'fi
   const probs = await outOfFoldProbabilities(tf, {
     config: MISTAKES_HEAD,
     seed: input.seed,
-    folds: MISTAKES_FOLDS,
+    folds: DEFAULTS.mistakes.folds.value,
     classCount: classes.length,
     x,
     dim: table.dim,

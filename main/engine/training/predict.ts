@@ -10,7 +10,7 @@ import type { PredictionItem } from '../../../shared/api/training';
 import type { Db } from '../catalogue/open';
 import { currentRunId, runWeights } from '../catalogue/runs';
 import { GraftError } from '../errors';
-import { isImageFileName } from '../importer/formats';
+import { IMAGE_EXTENSIONS, isImageFileName } from '../../../shared/image-files';
 import { decodeModel, type StoredModel } from '../model/stored-model';
 import { inferenceChoice } from '../inference/inference-runtime';
 import { compileClassifier } from '../onnx/classifier-model';
@@ -167,7 +167,7 @@ export function expandInputs(inputs: string[]): string[] {
     }
     if (stat.isDirectory()) {
       const found = walk(abs);
-      if (!found.length) throw new GraftError('not_found', `${input} holds no images (looked for .jpg, .png, .webp, .gif, .tiff, .bmp, .avif in it and its subfolders).`);
+      if (!found.length) throw new GraftError('not_found', `${input} holds no images (looked for ${Object.keys(IMAGE_EXTENSIONS).join(', ')} in it and its subfolders).`);
       out.push(...found);
     } else {
       out.push(abs);

@@ -15,9 +15,10 @@ import { createRun, endRun, finishRun, reconcileInterruptedRuns, saveHistory } f
 import { assignSplits, labelledImages } from '../catalogue/splits';
 import { ensureCodes } from '../codes/extract';
 import { GraftError } from '../errors';
-import { DEFAULT_FRACTIONS, type LabelledImage } from '../model/splits';
+import type { LabelledImage } from '../model/splits';
 import type { WorkerPool } from '../workers/worker-pool';
-import { DEFAULT_FLIP, DEFAULT_SEED, DEFAULT_TRAIN_BACKBONES, FINE_TUNE_DEFAULTS, HEAD_DEFAULTS, voteSharesFor } from './defaults';
+import { DEFAULTS } from '../../../shared/defaults';
+import { FINE_TUNE_DEFAULTS, HEAD_DEFAULTS, voteSharesFor } from './defaults';
 
 export interface TrainContext {
   db: Db;
@@ -45,10 +46,11 @@ const VERSION: string = (() => {
 
 /** The config a run will use: defaults filled in from the options. */
 export function resolveConfig(options: TrainOptions): Omit<TrainConfig, 'dataset'> {
-  const flip = options.flip ?? DEFAULT_FLIP;
-  const backbones = options.backbones?.length ? [...options.backbones] : [...DEFAULT_TRAIN_BACKBONES];
+  const { training } = DEFAULTS;
+  const flip = options.flip ?? training.flip.value;
+  const backbones = options.backbones?.length ? [...options.backbones] : [...training.backbones.value];
   return {
-    seed: options.seed ?? DEFAULT_SEED,
+    seed: options.seed ?? training.seed.value,
     backbones,
     views: flip ? ['center', 'flip'] : ['center'],
     head: {
@@ -57,11 +59,11 @@ export function resolveConfig(options: TrainOptions): Omit<TrainConfig, 'dataset
       ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
       ...(options.hidden !== undefined ? { hidden: options.hidden } : {}),
       ...(options.members !== undefined ? { members: options.members } : {}),
-      ...(options.vote === false ? { vote: 0 } : { voteShares: voteSharesFor(backbones) }),
+      ...((options.vote ?? training.vote.value) ? { voteShares: voteSharesFor(backbones) } : { vote: 0 }),
     },
-    fractions: options.fractions ?? DEFAULT_FRACTIONS,
-    reshuffle: Boolean(options.reshuffle),
-    fineTune: options.fineTune
+    fractions: options.fractions ?? { ...training.fractions.value },
+    reshuffle: options.reshuffle ?? training.reshuffle.value,
+    fineTune: (options.fineTune ?? training.fineTune.value)
       ? {
           ...FINE_TUNE_DEFAULTS,
           ...(options.fineTuneEpochs !== undefined ? { epochs: options.fineTuneEpochs } : {}),

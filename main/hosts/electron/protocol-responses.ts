@@ -3,7 +3,7 @@ import { APP_ORIGIN, IMAGE_SCHEME } from '../../../shared/bridge';
 import { toErrorPayload, type GraftEngine } from '../../engine';
 import { contentSecurityPolicy } from '../server/csp';
 import { httpStatusFor } from '../server/http-status';
-import { parseImageRoute } from '../server/image-routes';
+import { parseImageRoute } from '../../../shared/wire';
 import { contentTypeFor, resolveStaticFile } from '../server/static-files';
 
 /**

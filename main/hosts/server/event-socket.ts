@@ -1,13 +1,8 @@
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
-import type { ApiEvents, EventName } from '../../../shared/events';
+import type { EventName } from '../../../shared/events';
+import type { EventFrame } from '../../../shared/wire';
 import type { GraftEngine } from '../../engine';
-
-/** What the server pushes over the socket: one JSON text frame per engine event. */
-export interface EventFrame<E extends EventName = EventName> {
-  event: E;
-  payload: ApiEvents[E];
-}
 
 /**
  * Above this many bytes waiting for a slow client, progress events are dropped

@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { TOKEN } from '../../../shared/wire';
 
 /**
  * The loopback server's gatekeeping, as pure functions of a request.
@@ -20,12 +21,9 @@ export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** Cookies are not port-scoped, so two servers on 127.0.0.1 need different names. */
 export function tokenCookieName(port: number): string {
-  return `graft-token-${port}`;
+  return `${TOKEN.cookiePrefix}${port}`;
 }
-
-export const TOKEN_HEADER = 'x-graft-token';
 
 export type Refusal = { status: 400 | 401 | 403; message: string };
 
@@ -64,9 +62,9 @@ export function checkOrigin(req: IncomingMessage, port: number): Refusal | null 
 
 /** The token a request carries: header first, then `?token=`, then the cookie. */
 export function presentedToken(req: IncomingMessage, url: URL, port: number): string | undefined {
-  const header = req.headers[TOKEN_HEADER];
+  const header = req.headers[TOKEN.header];
   if (typeof header === 'string' && header) return header;
-  const query = url.searchParams.get('token');
+  const query = url.searchParams.get(TOKEN.query);
   if (query) return query;
   return parseCookies(req.headers.cookie)[tokenCookieName(port)];
 }

@@ -5,10 +5,10 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Envelope } from '../../../shared/contract';
 import { GraftError, toErrorPayload, type GraftEngine } from '../../engine';
+import { type ImageKind, parseImageRoute, ROUTES, TOKEN } from '../../../shared/wire';
 import { contentSecurityPolicy } from './csp';
 import { EventSocket } from './event-socket';
 import { httpStatusFor } from './http-status';
-import { parseImageRoute } from './image-routes';
 import type { Refusal } from './security';
 import { allowedHosts, checkRequest, newToken, tokenCookie } from './security';
 import { contentTypeFor, notBuiltPage, resolveStaticFile } from './static-files';
@@ -35,9 +35,6 @@ export interface RunningServer {
   port: number;
   close(): Promise<void>;
 }
-
-/** The paths of the API. */
-export const ROUTES = { call: '/api/call', events: '/api/events' } as const;
 
 /**
  * Serves the renderer, the API and its events to a browser on this machine only.
@@ -86,7 +83,7 @@ export async function startServer(engine: GraftEngine, options: ServerOptions): 
       if ('error' in image) return refuse(res, { status: 400, message: image.error });
       return handleImage(req, res, image.kind, image.id);
     }
-    if (url.pathname.startsWith('/api/')) return refuse(res, { status: 404, message: `No such API route: ${url.pathname}` });
+    if (url.pathname.startsWith(ROUTES.apiPrefix)) return refuse(res, { status: 404, message: `No such API route: ${url.pathname}` });
     return handleStatic(req, res, url);
   }
 
@@ -121,7 +118,7 @@ export async function startServer(engine: GraftEngine, options: ServerOptions): 
     sendEnvelope(res, envelope.ok ? 200 : httpStatusFor(envelope.error.code), envelope);
   }
 
-  async function handleImage(req: http.IncomingMessage, res: http.ServerResponse, kind: 'thumb' | 'image', id: number): Promise<void> {
+  async function handleImage(req: http.IncomingMessage, res: http.ServerResponse, kind: ImageKind, id: number): Promise<void> {
     let image;
     try {
       // The ETag needs no decoding: a browser revalidating a cached preview costs one query.
@@ -150,7 +147,7 @@ export async function startServer(engine: GraftEngine, options: ServerOptions): 
     const isPage = url.pathname === '/' || url.pathname === '/index.html';
     // The page load that carries ?token= leaves a cookie, so reloads, images and the
     // event socket work after the renderer removes the token from the address bar.
-    if (isPage && url.searchParams.has('token')) res.setHeader('Set-Cookie', tokenCookie(port, token));
+    if (isPage && url.searchParams.has(TOKEN.query)) res.setHeader('Set-Cookie', tokenCookie(port, token));
     if (!file) {
       if (isPage) return sendHtml(res, 503, notBuiltPage(staticDir));
       return refuse(res, { status: 404, message: `Not found: ${url.pathname}` });
@@ -212,7 +209,7 @@ export async function startServer(engine: GraftEngine, options: ServerOptions): 
 
   let closing: Promise<void> | undefined;
   return {
-    url: `${origin}/?token=${token}`,
+    url: `${origin}/?${TOKEN.query}=${token}`,
     origin,
     token,
     port,

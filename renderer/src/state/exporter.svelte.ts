@@ -1,4 +1,5 @@
 import type { ExportFormatName, ExportResult } from 'shared/api/export';
+import { DEFAULTS } from 'shared/defaults';
 import type { JobProgress } from 'shared/types';
 import { backend, codeOf, messageOf } from './backend.svelte';
 import { JobTracker } from './job-tracker.svelte';
@@ -17,7 +18,7 @@ const DIR_KEY = 'graft.exportFolder';
 class Exporter {
   #open = $state(false);
   #phase = $state<ExportPhase>('choose');
-  #formats = $state<ExportFormatName[]>(['tfjs', 'report']);
+  #formats = $state<ExportFormatName[]>([...DEFAULTS.export.formats.value]);
   #dir = $state(readDir());
   #force = $state(false);
   #job = new JobTracker('the export');

@@ -1,4 +1,5 @@
 import type { InsightLists, PredictionsSnapshot, ProjectionResult, SuggestedFix } from 'shared/api/insights';
+import { DEFAULTS } from 'shared/defaults';
 import { plural } from '../lib/format';
 import { backend, codeOf, messageOf } from './backend.svelte';
 import { classes } from './classes.svelte';
@@ -326,9 +327,9 @@ class Insights {
 function readLowConfidence(): number {
   try {
     const v = Number(localStorage.getItem(LOW_CONFIDENCE_KEY));
-    return v > 0 && v < 1 ? v : 0.6;
+    return v > 0 && v < 1 ? v : DEFAULTS.insights.lowConfidence.value;
   } catch {
-    return 0.6;
+    return DEFAULTS.insights.lowConfidence.value;
   }
 }
 

@@ -1,11 +1,11 @@
-import type { ImageFilter } from 'shared/api/library';
+import type { ImageFilter, ImageSort } from 'shared/api/library';
 import type { ImageInfo, Split } from 'shared/types';
 import { backend, messageOf } from './backend.svelte';
 import { selection } from './selection.svelte';
 import { toasts } from './toasts.svelte';
 
-/** `list`: a ranked collection's own order (see Collection). */
-export type ImageSort = 'imported' | 'name' | 'class' | 'size' | 'list';
+/** The sorts a person picks, kept across launches (`list` belongs to one ranked collection). */
+const STORED_SORTS: readonly ImageSort[] = ['imported', 'name', 'class', 'size'];
 
 /** What the sidebar picked: the grid shows one collection at a time. */
 export type Collection =
@@ -44,7 +44,7 @@ function readPrefs(): LibraryPrefs {
   try {
     const stored = JSON.parse(localStorage.getItem(PREFS_KEY) ?? '{}') as Partial<LibraryPrefs>;
     return {
-      sort: ['imported', 'name', 'class', 'size'].includes(stored.sort as string) ? (stored.sort as ImageSort) : defaults.sort,
+      sort: STORED_SORTS.includes(stored.sort as ImageSort) ? (stored.sort as ImageSort) : defaults.sort,
       descending: typeof stored.descending === 'boolean' ? stored.descending : defaults.descending,
       thumbSize:
         typeof stored.thumbSize === 'number' ? Math.max(THUMB_MIN, Math.min(THUMB_MAX, stored.thumbSize)) : defaults.thumbSize,

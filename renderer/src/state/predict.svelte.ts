@@ -1,4 +1,5 @@
 import type { PredictionItem } from 'shared/api/training';
+import { DEFAULTS } from 'shared/defaults';
 import type { JobProgressOf } from 'shared/jobs';
 import { JobTracker } from './job-tracker.svelte';
 import { backend, messageOf } from './backend.svelte';
@@ -18,7 +19,7 @@ export type PredictSortKey = 'name' | 'label' | 'probability';
 
 /** Results kept on screen; older ones give back their preview memory. */
 const MAX_RESULTS = 500;
-const TOP_K = 5;
+const TOP_K = DEFAULTS.predict.topInStudio.value;
 /** At most this many dropped images on their way to the engine at once. */
 const CONCURRENCY = 2;
 

@@ -1,14 +1,17 @@
 import type { RunDetail, RunSummary, TrainOptions, TrainResult } from 'shared/api/training';
+import { DEFAULTS } from 'shared/defaults';
 import type { TrainingEpochEvent } from 'shared/events';
+import type { JobStage } from 'shared/jobs';
 import type { JobProgress } from 'shared/types';
 import { backend, messageOf } from './backend.svelte';
 import { JobTracker } from './job-tracker.svelte';
 import { toasts } from './toasts.svelte';
 
 export type TrainPhase = 'idle' | 'starting' | 'running' | 'cancelling';
-export type TrainStage = 'codes' | 'head' | 'fine-tune';
+/** The stages the Train view lists. */
+export type TrainStage = Exclude<JobStage<'train'>, 'score'>;
 
-/** The advanced drawer's settings; unset fields take the engine's measured defaults. */
+/** The advanced drawer's settings (shared/defaults.ts states what each does). */
 export interface TrainSettings {
   backbones: string[];
   epochs: number;
@@ -17,7 +20,6 @@ export interface TrainSettings {
   validationPercent: number;
   testPercent: number;
   reshuffle: boolean;
-  /** Average the head with a vote of the most similar training and validation images (engine default: on). */
   vote: boolean;
   flip: boolean;
   fineTune: boolean;
@@ -26,20 +28,22 @@ export interface TrainSettings {
   seed: number;
 }
 
-/** The engine's defaults (main/engine/training/defaults.ts), shown in the drawer. */
+const { training: t, head, fineTune } = DEFAULTS;
+
+/** The engine's defaults, as the drawer shows them. */
 export const DEFAULT_SETTINGS: TrainSettings = {
-  backbones: ['mobilenet_v1_0.75_224_at320', 'mobilenet_v2_0.35_224_notop_at320'],
-  epochs: 60,
-  learningRate: 0.001,
-  validationPercent: 10,
-  testPercent: 10,
-  reshuffle: false,
-  vote: true,
-  flip: false,
-  fineTune: false,
-  fineTuneEpochs: 4,
-  fineTuneLearningRate: 0.0001,
-  seed: 42,
+  backbones: [...t.backbones.value],
+  epochs: head.maxEpochs.value,
+  learningRate: head.learningRate.value,
+  validationPercent: Math.round(t.fractions.value.validation * 100),
+  testPercent: Math.round(t.fractions.value.test * 100),
+  reshuffle: t.reshuffle.value,
+  vote: t.vote.value,
+  flip: t.flip.value,
+  fineTune: t.fineTune.value,
+  fineTuneEpochs: fineTune.epochs.value,
+  fineTuneLearningRate: fineTune.learningRate.value,
+  seed: t.seed.value,
 };
 
 const SETTINGS_KEY = 'graft.trainSettings';
@@ -143,14 +147,14 @@ class Training {
     if (s.epochs !== d.epochs) options.epochs = s.epochs;
     if (s.learningRate !== d.learningRate) options.learningRate = s.learningRate;
     if (s.seed !== d.seed) options.seed = s.seed;
-    if (!s.vote) options.vote = false;
-    if (s.flip) options.flip = true;
+    if (s.vote !== d.vote) options.vote = s.vote;
+    if (s.flip !== d.flip) options.flip = s.flip;
+    if (s.fineTune !== d.fineTune) options.fineTune = s.fineTune;
     if (s.fineTune) {
-      options.fineTune = true;
       if (s.fineTuneEpochs !== d.fineTuneEpochs) options.fineTuneEpochs = s.fineTuneEpochs;
       if (s.fineTuneLearningRate !== d.fineTuneLearningRate) options.fineTuneLearningRate = s.fineTuneLearningRate;
     }
-    if (s.reshuffle) options.reshuffle = true;
+    if (s.reshuffle !== d.reshuffle) options.reshuffle = s.reshuffle;
     if (s.validationPercent !== d.validationPercent || s.testPercent !== d.testPercent) {
       const validation = s.validationPercent / 100;
       const test = s.testPercent / 100;

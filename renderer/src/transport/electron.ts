@@ -1,6 +1,7 @@
 import type { MethodName, Params, Result } from 'shared/api';
 import type { DesktopShell, GraftBridge } from 'shared/bridge';
 import { IMAGE_SCHEME } from 'shared/bridge';
+import { imagePath, type ImageKind } from 'shared/wire';
 import type { ApiEvents, EventName } from 'shared/events';
 import type { AppClient } from './client';
 import { ApiCallError } from './errors';
@@ -49,14 +50,19 @@ export class ElectronClient implements AppClient {
   }
 
   thumbnailUrl(imageId: number): string {
-    return `${IMAGE_SCHEME}://thumb/${Math.trunc(imageId)}`;
+    return imageSchemeUrl('thumb', imageId);
   }
 
   imageUrl(imageId: number): string {
-    return `${IMAGE_SCHEME}://image/${Math.trunc(imageId)}`;
+    return imageSchemeUrl('image', imageId);
   }
 
   close(): void {
     /* listeners are removed by their own cleanups; IPC needs no closing */
   }
+}
+
+/** `graft-image://thumb/12`: the route's path after the scheme (its first part is the URL's host). */
+function imageSchemeUrl(kind: ImageKind, imageId: number): string {
+  return `${IMAGE_SCHEME}:/${imagePath(kind, imageId)}`;
 }

@@ -1,16 +1,13 @@
 import type { MethodName, Params, Result } from 'shared/api';
 import type { Envelope } from 'shared/contract';
-import type { ApiEvents, CatalogueArea, EventName } from 'shared/events';
+import { CATALOGUE_AREAS, type ApiEvents, type EventName } from 'shared/events';
+import { type EventFrame, imagePath, type ImageKind, ROUTES, TOKEN } from 'shared/wire';
 import type { AppClient } from './client';
 import { Listeners } from './emitter';
 import { ApiCallError } from './errors';
 
-/** Where the loopback server expects things (main/server/server.ts). */
-const CALL_PATH = '/api/call';
-const EVENTS_PATH = '/api/events';
-const TOKEN_HEADER = 'x-graft-token';
+/** Where this tab keeps the token once it is gone from the address bar. */
 const TOKEN_STORAGE_KEY = 'graft-token';
-const ALL_AREAS: CatalogueArea[] = ['images', 'classes', 'labels', 'codes', 'runs', 'project'];
 
 export interface WebClientOptions {
   /** The server's origin; the page's own by default. */
@@ -50,10 +47,10 @@ export class WebClient implements AppClient {
 
   async call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (this.#token) headers[TOKEN_HEADER] = this.#token;
+    if (this.#token) headers[TOKEN.header] = this.#token;
     let response: Response;
     try {
-      response = await fetch(this.#origin + CALL_PATH, {
+      response = await fetch(this.#origin + ROUTES.call, {
         method: 'POST',
         headers,
         body: JSON.stringify({ method, params: params ?? {} }),
@@ -106,16 +103,16 @@ export class WebClient implements AppClient {
   }
 
   // Same-origin paths: the cookie or the token in the query authorises an <img>.
-  #imagePath(kind: 'thumb' | 'image', imageId: number): string {
-    const path = `${this.#origin}/${kind}/${Math.trunc(imageId)}`;
-    return this.#token ? `${path}?token=${encodeURIComponent(this.#token)}` : path;
+  #imagePath(kind: ImageKind, imageId: number): string {
+    const path = this.#origin + imagePath(kind, imageId);
+    return this.#token ? `${path}?${TOKEN.query}=${encodeURIComponent(this.#token)}` : path;
   }
 
   #ensureSocket(): void {
     if (this.#socket || this.#closed || this.#retryTimer) return;
-    const url = new URL(EVENTS_PATH, this.#origin);
+    const url = new URL(ROUTES.events, this.#origin);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    if (this.#token) url.searchParams.set('token', this.#token);
+    if (this.#token) url.searchParams.set(TOKEN.query, this.#token);
     const socket = new WebSocket(url);
     this.#socket = socket;
     socket.onopen = () => {
@@ -124,17 +121,17 @@ export class WebClient implements AppClient {
       this.#everConnected = true;
       this.#setConnected(true);
       // Whatever changed while the socket was down went unannounced: views re-query.
-      if (reconnected) this.#events.emit('catalogue.changed', { areas: ALL_AREAS });
+      if (reconnected) this.#events.emit('catalogue.changed', { areas: [...CATALOGUE_AREAS] });
     };
     socket.onmessage = (message) => {
       if (typeof message.data !== 'string') return;
-      let frame: { event?: unknown; payload?: unknown };
+      let frame: Partial<EventFrame>;
       try {
         frame = JSON.parse(message.data);
       } catch {
         return;
       }
-      if (typeof frame.event === 'string') this.#events.emit(frame.event as EventName, frame.payload as never);
+      if (typeof frame.event === 'string') this.#events.emit(frame.event, frame.payload as never);
     };
     socket.onclose = () => {
       if (this.#socket === socket) this.#socket = null;
@@ -166,14 +163,14 @@ export class WebClient implements AppClient {
  */
 function takeTokenFromPage(): string | null {
   const url = new URL(location.href);
-  const fromUrl = url.searchParams.get('token');
+  const fromUrl = url.searchParams.get(TOKEN.query);
   if (fromUrl) {
     try {
       sessionStorage.setItem(TOKEN_STORAGE_KEY, fromUrl);
     } catch {
       /* storage disabled: the cookie still authorises this tab */
     }
-    url.searchParams.delete('token');
+    url.searchParams.delete(TOKEN.query);
     history.replaceState(history.state, '', url.pathname + url.search + url.hash);
     return fromUrl;
   }

@@ -1,7 +1,8 @@
+import { DEFAULTS } from '../../../../shared/defaults';
 import { GraftError } from '../../../engine';
-import { DEFAULT_BACKBONE } from '../../../engine/tf/registry';
 import type { Command } from '../command';
 import { runJob } from '../job-waiter';
+import { describe, optionLines } from '../setting-options';
 
 export const codesCommand: Command = {
   name: 'codes',
@@ -14,8 +15,10 @@ export const codesCommand: Command = {
     'second run is instant and an interrupted run (Ctrl+C, crash) resumes where it stopped.',
     'Weights come from GRAFT_MODELS_DIR, the user cache, or a download on first use.',
     '',
-    `  --backbone ID  the network (default ${DEFAULT_BACKBONE}; see "graft backbones")`,
-    '  --flip         also cache the mirrored view of each image (augmentation)',
+    ...optionLines([
+      ['--backbone ID', describe(DEFAULTS.codes.backbone, 'see "graft backbones"')],
+      ['--flip', 'also cache the mirrored view of each image (augmentation)'],
+    ]),
     '',
     '--json prints {"backbone","computed","cached","failed":[{"path","reason"}],"seconds",',
     '"imagesPerSecond","runtime"}; progress (done, total, images/s, ETA) goes to stderr.',
@@ -26,7 +29,7 @@ export const codesCommand: Command = {
   },
   async run(ctx) {
     const engine = ctx.engine({ mustExist: true });
-    const backbone = (ctx.values.backbone as string | undefined) ?? DEFAULT_BACKBONE;
+    const backbone = (ctx.values.backbone as string | undefined) ?? DEFAULTS.codes.backbone.value;
     const views = ctx.values.flip ? (['center', 'flip'] as const) : (['center'] as const);
     const f = await runJob(ctx, engine, 'codes', () => engine.call('codes.start', { backbones: [backbone], views: [...views] }));
     if (f.status === 'failed') throw new GraftError(f.error.code, f.error.message);

@@ -1,19 +1,18 @@
 import path from 'node:path';
 import type { Params } from '../../../../shared/api';
-import type { ExportFormatName } from '../../../../shared/api/export';
+import { EXPORT_FORMATS, EXPORT_SPLITS, type ExportFormatName, type ExportSplit } from '../../../../shared/api/export';
+import { DEFAULTS } from '../../../../shared/defaults';
 import { GraftError } from '../../../engine';
-import { exportFormat } from '../../../../shared/api/export';
 import type { Command } from '../command';
 import { resultOf, runJob } from '../job-waiter';
-
-const SPLITS = ['all', 'train', 'validation', 'test'] as const;
+import { describe, formatDefault } from '../setting-options';
 
 export const exportCommand: Command = {
   name: 'export',
   summary: 'Export the model (TF.js, Teachable Machine format), its report, the dataset or the codes',
   usage: [
-    'Usage: graft export <dir> --project FILE [--run ID] [--format tfjs|report|dataset|codes[,…]]',
-    '                    [--split all|train|validation|test] [--force] [--no-mistakes] [--json]',
+    `Usage: graft export <dir> --project FILE [--run ID] [--format ${EXPORT_FORMATS.join('|')}[,…]]`,
+    `                    [--split ${EXPORT_SPLITS.join('|')}] [--force] [--no-mistakes] [--json]`,
     '',
     'Writes into <dir> (created; an existing non-empty folder needs --force). The folder is',
     'staged beside <dir> and renamed into place at the end, so it is never half-written.',
@@ -26,10 +25,10 @@ export const exportCommand: Command = {
     '  --format dataset  one folder per class with the labelled images, and manifest.csv',
     '                    (path,label,split,hash)',
     '  --format codes    codes.tfrecord (tf.train.Example), codes.npy + labels.npy, codes.csv',
-    '  (default: tfjs,report)',
+    `  (default: ${formatDefault(DEFAULTS.export.formats.value)})`,
     '',
     '  --run ID          export this run instead of the current model',
-    '  --split S         dataset/codes: only images of this split (default all)',
+    `  --split S         ${describe(DEFAULTS.export.split)}`,
     '  --backbone ID     codes without a trained model: this backbone\'s codes',
     '  --force           replace the content of a non-empty <dir>',
     '  --no-mistakes     leave the likely-mistakes section out of the report (faster)',
@@ -51,8 +50,8 @@ export const exportCommand: Command = {
     }
     const formatValues = (Array.isArray(v.format) ? v.format : typeof v.format === 'string' ? [v.format] : []).flatMap((f) => String(f).split(','));
     const formats = formatValues.length ? formatList(formatValues) : undefined;
-    const split = (typeof v.split === 'string' ? v.split : 'all') as (typeof SPLITS)[number];
-    if (!SPLITS.includes(split)) throw new GraftError('invalid_params', `--split must be one of ${SPLITS.join(', ')} (got "${split}").`);
+    const split = typeof v.split === 'string' ? v.split : DEFAULTS.export.split.value;
+    if (!isExportSplit(split)) throw new GraftError('invalid_params', `--split must be one of ${EXPORT_SPLITS.join(', ')} (got "${split}").`);
     const engine = ctx.engine({ mustExist: true });
     // The engine refuses a non-empty folder with code not_empty; here, replacing is --force.
     const startExport = (params: Params<'export.start'>) =>
@@ -86,7 +85,7 @@ export const exportCommand: Command = {
 
 /** The formats as typed (any case, repeated or comma-separated), checked against the contract's list. */
 function formatList(values: string[]): ExportFormatName[] {
-  const known = exportFormat.options;
+  const known = EXPORT_FORMATS;
   const out: ExportFormatName[] = [];
   for (const typed of values) {
     const f = typed.trim().toLowerCase();
@@ -103,4 +102,8 @@ function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} kB`;
   return `${(n / 1024 ** 2).toFixed(1)} MB`;
+}
+
+function isExportSplit(s: string): s is ExportSplit {
+  return (EXPORT_SPLITS as readonly string[]).includes(s);
 }

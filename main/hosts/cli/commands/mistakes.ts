@@ -1,7 +1,9 @@
 import type { MistakesResult } from '../../../../shared/api/training';
+import { DEFAULTS } from '../../../../shared/defaults';
 import type { Command } from '../command';
 import { resultOf, runJob } from '../job-waiter';
-import { parseCount, pct } from './train';
+import { describe, optionLines, parseCount } from '../setting-options';
+import { pct } from './train';
 
 export const mistakesCommand: Command = {
   name: 'mistakes',
@@ -9,17 +11,19 @@ export const mistakesCommand: Command = {
   usage: [
     'Usage: graft mistakes --project FILE [--limit N] [--json]',
     '',
-    'Scores every labelled image with heads that never saw it (5-fold cross-validation on',
+    `Scores every labelled image with heads that never saw it (${DEFAULTS.mistakes.folds.value}-fold cross-validation on`,
     'the cached codes) and lists the images the model most confidently disagrees with, plus',
     'differently labelled images with near-identical codes (and identical files under two',
     'class folders).',
+    '',
+    ...optionLines([['--limit N', describe(DEFAULTS.mistakes.limit)]]),
     '',
     '--json prints {"suspects":[{"path","label","predicted","confidence",…}],"nearDuplicates":[{"a","b","similarity",…}],…}.',
   ].join('\n'),
   options: { limit: { type: 'string' } },
   async run(ctx) {
     const engine = ctx.engine({ mustExist: true });
-    const limit = parseCount(ctx.values.limit, 'limit', 1, 10_000) ?? 50;
+    const limit = parseCount(ctx.values.limit, 'limit', DEFAULTS.mistakes.limit) ?? DEFAULTS.mistakes.limit.value;
     const finished = await runJob(ctx, engine, 'mistakes', () => engine.call('mistakes.start', { limit }));
     const result = resultOf(finished, 'The likely-mistakes analysis was cancelled.');
     return { json: result, text: mistakesText(result) };

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PredictionItem } from '../../../../shared/api/training';
+import { DEFAULTS } from '../../../../shared/defaults';
 import { GraftError } from '../../../engine';
 import type { Command } from '../command';
 import { resultOf, runJob } from '../job-waiter';
-import { parseCount, pct } from './train';
+import { describe, optionLines, parseCount } from '../setting-options';
+import { pct } from './train';
 
 export const predictCommand: Command = {
   name: 'predict',
@@ -17,17 +19,19 @@ export const predictCommand: Command = {
     'preprocessing and networks as in training. A missing path, an unreadable image or a',
     'folder without images stops with the reason.',
     '',
-    '  --top K       how many classes to list per image (default 3)',
-    '  --run ID      use this run instead of the current model',
-    '  --model DIR   use a model folder made by "graft export" (no project needed)',
-    '  --csv FILE    also write path,label_1,probability_1,… to FILE',
+    ...optionLines([
+      ['--top K', describe(DEFAULTS.predict.top)],
+      ['--run ID', 'use this run instead of the current model'],
+      ['--model DIR', 'use a model folder made by "graft export" (no project needed)'],
+      ['--csv FILE', 'also write path,label_1,probability_1,… to FILE'],
+    ]),
     '',
     '--json prints {"runId","predictions":[{"path","top":[{"label","probability"}]}]}.',
   ].join('\n'),
   options: { top: { type: 'string' }, csv: { type: 'string' }, run: { type: 'string' }, model: { type: 'string' } },
   async run(ctx) {
     if (!ctx.positionals.length) throw new GraftError('invalid_params', 'Name at least one image or folder: graft predict photo.jpg --project FILE');
-    const top = parseCount(ctx.values.top, 'top', 1, 1000) ?? 3;
+    const top = parseCount(ctx.values.top, 'top', DEFAULTS.predict.top) ?? DEFAULTS.predict.top.value;
     const modelDir = typeof ctx.values.model === 'string' ? path.resolve(ctx.values.model) : undefined;
     if (modelDir && (ctx.values.project || ctx.values.run)) {
       throw new GraftError('invalid_params', 'Use either --model DIR (an exported model) or --project FILE [--run ID], not both.');

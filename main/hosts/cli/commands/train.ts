@@ -1,41 +1,38 @@
+import { DEFAULTS } from '../../../../shared/defaults';
 import type { JobResult } from '../../../../shared/jobs';
 import { GraftError } from '../../../engine';
 import type { Command } from '../command';
 import { resultOf, runJob } from '../job-waiter';
-import { DEFAULT_TRAIN_BACKBONES, HEAD_DEFAULTS } from '../../../engine/training/defaults';
+import { describe, formatFractions, optionLines, parseCount, parseRate, switchFlag, switchOptions, switchValue } from '../setting-options';
 
-export function parseCount(value: unknown, name: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new GraftError('invalid_params', `--${name} must be a whole number from ${min} to ${max} (got "${String(value)}").`);
-  return n;
-}
+const { training, head, fineTune } = DEFAULTS;
 
 export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a classifier on the labelled images (codes are computed first when missing)',
   usage: [
     'Usage: graft train --project FILE [--backbone ID[,ID…]] [--epochs N] [--learning-rate R] [--seed S] [--fine-tune]',
-    '                   [--reshuffle] [--no-flip] [--hidden N] [--members N] [--no-vote] [--json]',
+    `                   [--reshuffle] [${switchFlag('flip', training.flip)}] [--hidden N] [--members N] [${switchFlag('vote', training.vote)}] [--json]`,
     '',
-    `Deals images into train/validation/test (80/10/10, sticky across runs), computes the`,
+    `Deals images into train/validation/test (${formatFractions(training.fractions.value)}, sticky across runs), computes the`,
     `backbones' codes that are missing, trains the head with early stopping, evaluates it and`,
     `stores the run; a finished run becomes the project's current model.`,
-    `Default backbones: ${DEFAULT_TRAIN_BACKBONES.join(',')} (codes concatenated).`,
+    `Default backbones: ${training.backbones.value.join(',')} (codes concatenated).`,
     '',
-    '  --backbone ID[,ID…]  backbone(s) whose codes are concatenated',
-    '  --epochs N           most head epochs (early stopping usually ends sooner)',
-    '  --learning-rate R    the head\'s Adam learning rate (default 0.001)',
-    '  --seed S             seed for splits, initial weights and shuffles (default 42)',
-    '  --fine-tune          also fine-tune the top block of the first backbone (slow)',
-    '  --fine-tune-epochs N             fine-tuning epochs (default 4; implies --fine-tune)',
-    '  --fine-tune-learning-rate R      fine-tuning\'s Adam learning rate (default 0.0001)',
-    '  --reshuffle          deal every image into a split again',
-    '  --no-flip            do not train on mirrored images',
-    '  --hidden N           hidden units of the head (0 = plain softmax)',
-    `  --members N          heads averaged in the ensemble (default ${HEAD_DEFAULTS.members})`,
-    '  --no-vote            no nearest-neighbour vote of the training and validation images beside the head',
-    '                       (a smaller model, about 0.7 points less accurate on the flowers)',
+    ...optionLines([
+      ['--backbone ID[,ID…]', training.backbones.description],
+      ['--epochs N', describe(head.maxEpochs)],
+      ['--learning-rate R', describe(head.learningRate)],
+      ['--seed S', describe(training.seed)],
+      ['--fine-tune', describe(training.fineTune)],
+      ['--fine-tune-epochs N', describe(fineTune.epochs, 'implies --fine-tune')],
+      ['--fine-tune-learning-rate R', describe(fineTune.learningRate, 'implies --fine-tune')],
+      ['--reshuffle', training.reshuffle.description],
+      ['--flip, --no-flip', describe(training.flip)],
+      ['--hidden N', describe(head.hidden)],
+      ['--members N', describe(head.members)],
+      ['--vote, --no-vote', describe(training.vote)],
+    ]),
     '',
     '--json prints {"runId","classes","accuracy":{"train","validation","test"},"perClass":{…},"confusion":[[…]],"seconds","excluded"}',
     'and, with --fine-tune, "fineTune":{"validationBefore","validationAfter","kept","epochs","seconds"}.',
@@ -49,27 +46,27 @@ export const trainCommand: Command = {
     'fine-tune-epochs': { type: 'string' },
     'fine-tune-learning-rate': { type: 'string' },
     reshuffle: { type: 'boolean' },
-    'no-flip': { type: 'boolean' },
+    ...switchOptions('flip'),
     hidden: { type: 'string' },
     members: { type: 'string' },
-    'no-vote': { type: 'boolean' },
+    ...switchOptions('vote'),
   },
   async run(ctx) {
     const v = ctx.values;
     const options = {
       backbones: typeof v.backbone === 'string' ? v.backbone.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
-      epochs: parseCount(v.epochs, 'epochs', 1, 1000),
-      learningRate: parseLearningRate(v['learning-rate']),
-      seed: parseCount(v.seed, 'seed', 0, 2 ** 31 - 1),
+      epochs: parseCount(v.epochs, 'epochs', head.maxEpochs),
+      learningRate: parseRate(v['learning-rate'], 'learning-rate', head.learningRate),
+      seed: parseCount(v.seed, 'seed', training.seed),
       // Either fine-tuning setting implies --fine-tune: nobody sets them to have them ignored.
       fineTune: Boolean(v['fine-tune'] || v['fine-tune-epochs'] !== undefined || v['fine-tune-learning-rate'] !== undefined) || undefined,
-      fineTuneEpochs: parseCount(v['fine-tune-epochs'], 'fine-tune-epochs', 1, 100),
-      fineTuneLearningRate: parseLearningRate(v['fine-tune-learning-rate'], 'fine-tune-learning-rate', 0.1),
+      fineTuneEpochs: parseCount(v['fine-tune-epochs'], 'fine-tune-epochs', fineTune.epochs),
+      fineTuneLearningRate: parseRate(v['fine-tune-learning-rate'], 'fine-tune-learning-rate', fineTune.learningRate),
       reshuffle: Boolean(v.reshuffle) || undefined,
-      flip: v['no-flip'] ? false : undefined,
-      hidden: parseCount(v.hidden, 'hidden', 0, 4096),
-      members: parseCount(v.members, 'members', 1, 16),
-      vote: v['no-vote'] ? false : undefined,
+      flip: switchValue(v, 'flip'),
+      hidden: parseCount(v.hidden, 'hidden', head.hidden),
+      members: parseCount(v.members, 'members', head.members),
+      vote: switchValue(v, 'vote'),
     };
     if (ctx.positionals.length) throw new GraftError('invalid_params', `"graft train" takes no arguments (got "${ctx.positionals[0]}").`);
     const engine = ctx.engine({ mustExist: true });
@@ -114,13 +111,4 @@ function trainText(r: JobResult<'train'>): string {
 
 export function pct(x: number | null): string {
   return x === null ? '–' : `${(x * 100).toFixed(1)}%`;
-}
-
-function parseLearningRate(value: unknown, flag = 'learning-rate', max = 1): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const rate = Number(value);
-  if (!Number.isFinite(rate) || rate <= 0 || rate > max) {
-    throw new GraftError('invalid_params', `--${flag} must be a number above 0 and at most ${max}, e.g. 0.001 (got "${value}").`);
-  }
-  return rate;
 }
