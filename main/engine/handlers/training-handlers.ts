@@ -41,7 +41,7 @@ export function releasePredictor(engine: Engine): void {
 export const trainingHandlers: HandlerMap<TrainingMethod> = {
   /**
    * Starts a training run as a job: progress as `job.progress` (stages 'codes',
-   * 'head', 'fine-tune'), each epoch as `training.epoch`, the TrainResult in
+   * 'head', 'fine-tune', 'score'), each epoch as `training.epoch`, the TrainResult in
    * `job.finished`. Fails at once when a run is already training.
    */
   'train.start': (engine, p) => {

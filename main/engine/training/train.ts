@@ -29,7 +29,7 @@ export interface TrainContext {
   modelsDir?: string;
   jobId: string;
   signal: AbortSignal;
-  progress(stage: 'codes' | 'head' | 'fine-tune', done: number, total: number, message?: string): void;
+  progress(stage: 'codes' | 'head' | 'fine-tune' | 'score', done: number, total: number, message?: string): void;
   onEpoch?(e: TrainingEpochEvent): void;
   /** The run row was created or changed (the UI re-queries its run list). */
   onRunsChanged?(): void;
@@ -211,9 +211,16 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
       const ids = r.map((i) => kept[i].imageId);
       return { ...evaluate(classes, truth, probabilities), cellImageIds: confusionCellIds(classes.length, truth, probabilities, ids) };
     };
+    // Scoring with the vote takes seconds on a big project: a stage of its own, so the studio
+    // does not show the last head epoch as still running.
+    const scored = rows.train.length + rows.validation.length + rows.test.length;
+    ctx.progress('score', 0, scored, 'scoring');
     const trainEval = await evalSplit(rows.train, model.head);
+    ctx.progress('score', rows.train.length, scored, 'scoring');
     const valEval = await evalSplit(rows.validation, validationHead);
+    ctx.progress('score', rows.train.length + rows.validation.length, scored, 'scoring');
     const testEval = await evalSplit(rows.test, model.head);
+    ctx.progress('score', scored, scored, 'scoring');
     const metrics: RunMetrics = {
       accuracy: { train: trainEval?.accuracy ?? 0, validation: valEval?.accuracy ?? null, test: testEval?.accuracy ?? null },
       counts: { train: rows.train.length, validation: rows.validation.length, test: rows.test.length },

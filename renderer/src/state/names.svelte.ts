@@ -26,6 +26,16 @@ class Names {
     return this.#loading;
   }
 
+  /** What the registry says of a network, once loaded. */
+  info(id: string): BackboneInfo | undefined {
+    return this.#backbones.get(id);
+  }
+
+  /** Replaces network ids in an engine message with their names ("preparing MobileNet v1 0.75 at 320 px …"). */
+  inMessage(message: string): string {
+    return message.replace(/\b[a-z][a-z0-9._-]*_[a-z0-9._]+\b/gi, (word) => (this.#backbones.has(word) || /^mobilenet_/.test(word) ? this.network(word) : word));
+  }
+
   /** A network's name, e.g. "MobileNet v1 0.75 at 320 px" (reactive). */
   network(id: string): string {
     const info = this.#backbones.get(id);
@@ -47,7 +57,7 @@ class Names {
 /** "4 Dec, 17:35" in the reader's own locale order. */
 export function runDate(ms: number): string {
   const d = new Date(ms);
-  return `${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}, ${d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}`;
+  return `${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}, ${d.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' })}`;
 }
 
 /** Parentheticals about how a network was cut or packed say nothing to the person choosing it. */

@@ -6,7 +6,7 @@ import { JobTracker } from './job-tracker.svelte';
 import { toasts } from './toasts.svelte';
 
 export type TrainPhase = 'idle' | 'starting' | 'running' | 'cancelling';
-export type TrainStage = 'codes' | 'head' | 'fine-tune';
+export type TrainStage = 'codes' | 'head' | 'fine-tune' | 'score';
 
 /** The advanced drawer's settings; unset fields take the engine's measured defaults. */
 export interface TrainSettings {
@@ -86,7 +86,7 @@ class Training {
   }
   get stage(): TrainStage | null {
     const s = this.#progress?.stage;
-    return s === 'codes' || s === 'head' || s === 'fine-tune' ? s : this.active ? 'codes' : null;
+    return s === 'codes' || s === 'head' || s === 'fine-tune' || s === 'score' ? s : this.active ? 'codes' : null;
   }
   /** Epochs of the run in progress (or the last one started in this window). */
   get epochs(): readonly TrainingEpochEvent[] {
