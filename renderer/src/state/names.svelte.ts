@@ -54,10 +54,11 @@ class Names {
   }
 }
 
-/** "4 Dec, 17:35" in the reader's own locale order. */
-export function runDate(ms: number): string {
+/** "4 Dec, 17:35" in the reader's own locale order (with seconds, to tell apart runs of one minute). */
+export function runDate(ms: number, seconds = false): string {
   const d = new Date(ms);
-  return `${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}, ${d.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' })}`;
+  const time = d.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit', ...(seconds ? { second: '2-digit' } : {}) });
+  return `${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}, ${time}`;
 }
 
 /** Parentheticals about how a network was cut or packed say nothing to the person choosing it. */
