@@ -27,7 +27,7 @@ export const shortcutGroups: ShortcutGroup[] = [
     entries: [
       { keys: [['1–9']], does: 'Label the selection with the class of that number' },
       { keys: [['0']], does: 'Mark the selection unlabelled' },
-      { keys: [['A']], does: "Accept the model's suggested label (likely mistakes)" },
+      { keys: [['A']], does: "Accept the model's label (likely mistakes, misclassified, a confusion cell)" },
       { keys: [['Drag']], does: 'Drop thumbnails on a class in the sidebar to label them' },
       { keys: [[modKey, 'Z']], does: 'Undo' },
       { keys: [[modKey, 'Shift', 'Z'], [modKey, 'Y']], does: 'Redo' },
@@ -117,7 +117,7 @@ export function handleKeydown(e: KeyboardEvent): void {
   }
   if (!mod && !e.altKey && key === 'a') {
     e.preventDefault();
-    void insights.acceptSuggestions(selection.targets(ids));
+    void insights.accept(selection.targets(ids));
     return;
   }
   if (mod && key === 'f') {
@@ -202,7 +202,7 @@ function handlePreviewKey(e: KeyboardEvent, mod: boolean): void {
   if (!mod && !e.altKey && e.key.toLowerCase() === 'a') {
     e.preventDefault();
     const id = ids[index];
-    if (id !== undefined) void insights.acceptSuggestions([id]);
+    if (id !== undefined) void insights.accept([id]);
     return;
   }
   switch (e.key) {

@@ -2,7 +2,7 @@
  * Training methods: train a head on cached codes, list and manage runs, find likely
  * label mistakes, predict. Training is a job: `train.start` returns its id; per-epoch
  * metrics arrive as `training.epoch` events, progress as `job.progress` (stage 'codes',
- * 'head', 'fine-tune') and the `TrainResult` in `job.finished`.
+ * 'head', 'fine-tune', 'score') and the `TrainResult` in `job.finished`.
  */
 import { z } from 'zod';
 import { method, returns } from '../contract';

@@ -60,8 +60,30 @@ describe('labelling studio (Chromium, web transport)', () => {
     await page.getByTestId('import-folder-input').fill(flowersMiniDir);
     assert.equal(await page.getByTestId('import-error').count(), 0, 'editing the path clears the old refusal');
     await snap(page, '02-import-dialog');
+    // Every state the progress view shows: its percentage and its bar must say the same.
+    await page.evaluate(() => {
+      const w = window as unknown as { __importStates: Array<{ percent: string | null; bar: string | null; stage: string }> };
+      w.__importStates = [];
+      new MutationObserver(() => {
+        const view = document.querySelector('[data-testid=import-progress]');
+        if (!view) return;
+        const state = {
+          percent: view.querySelector('[data-testid=import-percent]')?.textContent ?? null,
+          bar: view.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow') ?? null,
+          stage: view.querySelector('.stage')?.textContent ?? '',
+        };
+        const last = w.__importStates.at(-1);
+        if (!last || last.percent !== state.percent || last.bar !== state.bar || last.stage !== state.stage) w.__importStates.push(state);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
     await page.getByTestId('import-start').click();
     await page.getByTestId('import-summary').waitFor({ timeout: 120_000 });
+    const states = await page.evaluate(() => (window as unknown as { __importStates: Array<{ percent: string | null; bar: string | null; stage: string }> }).__importStates);
+    assert.ok(states.some((st) => st.percent !== null), `the import showed a percentage (${JSON.stringify(states)})`);
+    for (const st of states) {
+      assert.equal(st.percent === null ? null : `${st.bar}%`, st.percent, `bar and figure agree: ${JSON.stringify(st)}`);
+      if (st.stage === 'Looking for images') assert.equal(st.percent, null, 'no percentage while files are still being found');
+    }
     assert.equal(await page.getByTestId('import-stat-added').locator('.value').innerText(), '100');
     await page.getByTestId('import-stat-added').click();
     await page.getByTestId('import-details').waitFor();

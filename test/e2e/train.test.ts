@@ -99,6 +99,24 @@ describe('train, predict and export (Chromium, web transport)', () => {
     return page.evaluate(() => (window as unknown as { __latency: Promise<number> }).__latency);
   }
 
+  /** Records every text the progress card shows, whether its bar was ever without a fraction, and its estimates. */
+  async function recordProgressTexts(): Promise<void> {
+    await page.evaluate(() => {
+      const w = window as unknown as { __progress: { texts: string[]; indeterminate: number; etas: string[] } };
+      w.__progress = { texts: [], indeterminate: 0, etas: [] };
+      const note = () => {
+        const card = document.querySelector('[data-testid=train-progress]');
+        if (!card) return;
+        const text = (card as HTMLElement).innerText;
+        if (w.__progress.texts.at(-1) !== text) w.__progress.texts.push(text);
+        if (card.querySelector('.indeterminate')) w.__progress.indeterminate++;
+        const eta = card.querySelector('[data-testid=train-eta]')?.textContent?.trim();
+        if (eta && w.__progress.etas.at(-1) !== eta) w.__progress.etas.push(eta);
+      };
+      new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+  }
+
   /** Records every value the loss chart's point count takes, in the page, as it changes. */
   async function recordCurveGrowth(): Promise<void> {
     await page.evaluate(() => {
@@ -122,9 +140,16 @@ describe('train, predict and export (Chromium, web transport)', () => {
     await snap(page, '10-train-before');
 
     await recordCurveGrowth();
+    await recordProgressTexts();
     const started = Date.now();
     await page.getByTestId('train-button').click();
     await page.getByTestId('train-progress').waitFor();
+    // From the first second: every stage listed, networks by name, and a time left for the whole run.
+    const stages = await page.locator('[data-testid=train-progress] li').evaluateAll((els) => els.map((e) => e.getAttribute('data-stage')));
+    assert.deepEqual(stages, ['codes', 'codes', 'head', 'score'], 'codes for each network, the head, then scoring');
+    const networks = await page.locator('[data-testid=train-progress] li[data-stage=codes] .name').allInnerTexts();
+    assert.deepEqual(networks, ['Codes · MobileNet v1 0.75 at 320 px', 'Codes · MobileNet v2 0.35 at 320 px']);
+    assert.match(await page.getByTestId('train-eta').innerText(), /^About .+ left$/, 'an overall estimate at once');
 
     // While the run is in progress: switch views and time how fast the UI answers.
     const latencies = { library: [] as number[], predict: [] as number[], train: [] as number[] };
@@ -147,6 +172,11 @@ describe('train, predict and export (Chromium, web transport)', () => {
     }
     const seconds = (Date.now() - started) / 1000;
     const seenCounts = await page.evaluate(() => (window as unknown as { __curveCounts: number[] }).__curveCounts);
+    const progressSeen = await page.evaluate(() => (window as unknown as { __progress: { texts: string[]; indeterminate: number; etas: string[] } }).__progress);
+    assert.ok(!progressSeen.texts.some((t) => /mobilenet_/.test(t)), `no raw network id in the progress card (seen: ${progressSeen.texts.filter((t) => /mobilenet_/.test(t)).join(' | ')})`);
+    assert.equal(progressSeen.indeterminate, 0, 'the overall bar always has a fraction');
+    assert.ok(progressSeen.etas.every((t) => /^(About .+ left|Almost done)$/.test(t)), `an estimate all along (${[...new Set(progressSeen.etas)].join(', ')})`);
+    assert.ok(progressSeen.texts.some((t) => /Loading the network|of 100 images/.test(t)), 'the codes stage said what it was doing');
     const stats = (xs: number[]) => {
       const sorted = [...xs].sort((a, b) => a - b);
       return { median: sorted[sorted.length >> 1] ?? NaN, max: sorted.at(-1) ?? NaN, all: xs.map((x) => x.toFixed(0)).join(', ') };
@@ -184,6 +214,30 @@ describe('train, predict and export (Chromium, web transport)', () => {
     assert.equal(shown, `${(firstRun.metrics!.accuracy.test! * 100).toFixed(1)}%`, 'the summary shows the stored test accuracy');
     assert.equal(await page.locator('[data-testid=per-class-table] tbody tr').count(), firstRun.classes.length);
     assert.equal(await page.getByTestId('run-row').count(), 1);
+
+    // One validation figure per meaning, each named: the curve's at the best epoch (head
+    // alone), the card's with the vote, which also quotes the curve's.
+    const best = firstRun.history.find((h) => h.stage === 'head' && h.epoch === firstRun.metrics!.bestEpoch)!;
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    assert.equal(await page.getByTestId('curve-accuracy-at').innerText(), `best epoch ${best.epoch}`);
+    assert.equal(await page.getByTestId('curve-accuracy-validation').innerText(), pct(best.valAccuracy));
+    assert.equal(await page.getByTestId('validation-accuracy').innerText(), pct(firstRun.metrics!.accuracy.validation!));
+    assert.equal(
+      await page.getByTestId('validation-how').innerText(),
+      `${firstRun.metrics!.counts.validation} images · best epoch ${best.epoch} with the vote; ${pct(best.valAccuracy)} without`,
+    );
+
+    // Runs and networks by name; the id stays on hover.
+    const subtitle = page.getByTestId('current-model');
+    // The date in the reader's locale ("4 Dec, 17:35", "Dec 4, 5:35 PM"): its day and minutes show.
+    const made = new Date(firstRun.createdAt);
+    const named = /^Current model: (.+) · MobileNet v1 0\.75 \+ v2 0\.35 at 320 px$/.exec(await subtitle.innerText());
+    assert.ok(named, `the subtitle names the run by date and networks: ${await subtitle.innerText()}`);
+    assert.match(named[1], new RegExp(`\\b${made.getDate()}\\b.*:${String(made.getMinutes()).padStart(2, '0')}`));
+    assert.equal(await subtitle.getAttribute('title'), `Run ${firstRun.id}`);
+    const row = page.locator(`[data-testid=run-row][data-run-id="${firstRun.id}"]`);
+    assert.match(await row.innerText(), /MobileNet v1 0\.75 \+ v2 0\.35 at 320 px/);
+    assert.doesNotMatch(await page.getByTestId('runs-history').innerText(), /mobilenet_|\d{8}-\d{6}/, 'no raw ids in the runs history');
     await snap(page, '12-train-results');
   });
 
@@ -206,6 +260,16 @@ describe('train, predict and export (Chromium, web transport)', () => {
     assert.deepEqual([...shownIds].sort((a, b) => a - b), [...ids].sort((a, b) => a - b), 'the grid shows exactly the cell’s images');
     const title = await page.getByTestId('collection-title').innerText();
     assert.match(title, new RegExp(firstRun.classes[t]));
+    // A mistake's thumbnails offer the current model's answer, to accept in one click or with A.
+    assert.notEqual(t, p, 'the first run on flowers-mini (seed 42) has a mistake in its test split');
+    const snapshot = await call(studio.engine, 'insights.predictions', {});
+    for (const id of ids) {
+      const k = snapshot.imageIds.indexOf(id);
+      const fix = page.locator(`[data-testid=thumbnail-grid] .thumb[data-id="${id}"] [data-testid=thumb-fix]`);
+      const text = (await fix.innerText()).replace(/\s+/g, ' ').trim();
+      assert.ok(text.includes(snapshot.classes[snapshot.predicted[k]]) && text.endsWith(`${Math.round(snapshot.confidence[k] * 100)}%`), `image ${id}: "${text}"`);
+      assert.match((await fix.getAttribute('title')) ?? '', /The current model says/);
+    }
     await snap(page, '13-library-confusion-cell');
   });
 

@@ -206,6 +206,33 @@ describe('training on flowers-mini', () => {
     assert.equal(runs.find((r) => r.current)?.id, first.runId);
     assert.equal(currentRunId(engine.db), first.runId);
   });
+
+  it('names which validation figure is which in its text: the head alone at its best epoch, and the model with the vote', async () => {
+    // On a copy: the run it makes must not become the current model of the tests above.
+    const copy = path.join(tmp.dir, 'cli-text.graft');
+    engine.db.exec(`VACUUM INTO '${copy.replace(/'/g, "''")}'`);
+    const r = graft(['train', '--project', copy, '--members', '1', '--epochs', '15']);
+    assert.equal(r.status, 0, r.stderr);
+    const other = new Engine(copy, { modelsDir });
+    let run: ReturnType<typeof getRun>;
+    try {
+      run = getRun(other.db, currentRunId(other.db)!);
+    } finally {
+      await other.close();
+    }
+    const best = run.history.find((h) => h.stage === 'head' && h.epoch === run.metrics!.bestEpoch)!;
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    // The epoch line of the best epoch and the summary's best-epoch line give the same figure.
+    const epochLine = r.stderr.split('\n').find((l) => l.startsWith(`head epoch ${best.epoch}:`));
+    assert.ok(epochLine?.endsWith(`accuracy ${pct(best.valAccuracy)}`), `epoch line: ${epochLine}`);
+    assert.match(r.stdout, new RegExp(`Best epoch ${best.epoch} \\(lowest validation loss\\): validation ${pct(best.valAccuracy).replace('.', '\\.')} for the head alone`));
+    // The summary names what its validation figure is.
+    const summary = r.stdout.split('\n').find((l) => l.startsWith('Accuracy of the model'));
+    assert.equal(
+      summary,
+      `Accuracy of the model (best epoch ${best.epoch}, with the vote of similar images): train ${pct(run.metrics!.accuracy.train)}, validation ${pct(run.metrics!.accuracy.validation!)}, test ${pct(run.metrics!.accuracy.test!)}`,
+    );
+  });
 });
 
 describe('likely label mistakes', () => {

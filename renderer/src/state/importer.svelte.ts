@@ -42,6 +42,15 @@ class Importer {
   get progress(): JobProgress | null {
     return this.#progress;
   }
+  /**
+   * How far the import is, 0–1, or null while that is unknown: scanning counts files as it
+   * finds them (done = total at every step), so it has no fraction to show.
+   */
+  get fraction(): number | null {
+    const p = this.#progress;
+    if (!p || p.stage === 'scan' || p.total <= 0) return null;
+    return Math.min(1, Math.max(0, p.done / p.total));
+  }
   get summary(): ImportSummary | null {
     return this.#summary;
   }

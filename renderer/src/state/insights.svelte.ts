@@ -4,8 +4,9 @@ import { plural } from '../lib/format';
 import { backend, codeOf, messageOf } from './backend.svelte';
 import { classes } from './classes.svelte';
 import { HISTORY_TOASTS, undoAction } from './history.svelte';
-import { library } from './library.svelte';
+import { library, type HintKind } from './library.svelte';
 import { toasts } from './toasts.svelte';
+import { training } from './training.svelte';
 
 /** The model-derived lists the library can show, in menu order. */
 export type ModelList = 'misclassified' | 'suspects' | 'nearDuplicates' | 'lowConfidence' | 'prelabelled';
@@ -26,10 +27,29 @@ export const MODEL_LIST_ORDER: Partial<Record<ModelList, string>> = {
   lowConfidence: 'Least confident first',
 };
 
+/** Which list offers which of the model's answers on its thumbnails (the others offer none). */
+const LIST_HINTS: Partial<Record<ModelList, HintKind>> = {
+  suspects: 'suggestion',
+  misclassified: 'prediction',
+};
+
 export interface ImagePrediction {
   label: string;
   classId: number | null;
   confidence: number;
+}
+
+/**
+ * A label the model offers for an image, to accept in one click or key. Two sources that can
+ * disagree, so each is named wherever it shows: `held-out` is the likely-mistakes analysis
+ * (models trained without the image), `current-model` the model that predicts and exports.
+ */
+export interface LabelHint {
+  imageId: number;
+  classId: number;
+  name: string;
+  confidence: number;
+  source: 'held-out' | 'current-model';
 }
 
 const LOW_CONFIDENCE_KEY = 'graft.lowConfidence';
@@ -52,6 +72,11 @@ class Insights {
   #lowConfidence = $state(readLowConfidence());
   #byImage = new Map<number, number>();
   #suggestions = new Map<number, SuggestedFix>();
+  /** Bumped when suggestions are taken back locally (an accept), before the engine's answer. */
+  #suggestionsVersion = $state(0);
+  #trainedLabels: { runId: string; byImage: Map<number, string> } | null = null;
+  /** Analyses were shown for a model: a new model gets them again without asking (see refresh). */
+  #keepAnalysed = false;
   #generation = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   /**
@@ -110,7 +135,45 @@ class Insights {
   /** The model's suggested fix for a likely label mistake (reactive). */
   suggestion(imageId: number): SuggestedFix | null {
     void this.#lists;
+    void this.#suggestionsVersion;
     return this.#suggestions.get(imageId) ?? null;
+  }
+
+  /**
+   * What a thumbnail or the A key offers for an image: in a list of the current model's
+   * mistakes (Misclassified, a confusion cell off the diagonal) its prediction when that
+   * differs from the label; elsewhere the held-out suggestion of the likely-mistakes analysis.
+   */
+  hint(imageId: number, kind: HintKind = library.hints ?? 'suggestion'): LabelHint | null {
+    if (kind === 'suggestion') {
+      const s = this.suggestion(imageId);
+      return s ? { imageId, classId: s.suggestedClassId, name: classes.byId(s.suggestedClassId)?.name ?? s.suggested, confidence: s.confidence, source: 'held-out' } : null;
+    }
+    const p = this.prediction(imageId);
+    if (!p || p.classId === null) return null;
+    const label = library.info(imageId)?.classId ?? this.#labels.get(imageId);
+    if (label === undefined || label === p.classId) return null;
+    return { imageId, classId: p.classId, name: classes.byId(p.classId)?.name ?? p.label, confidence: p.confidence, source: 'current-model' };
+  }
+
+  /**
+   * The class an image had when the current model was trained on it, or null (not in its
+   * training data, or the run's details are not loaded): the preview says when a label
+   * changed since, which is why the model may disagree with it.
+   */
+  trainedLabel(imageId: number): string | null {
+    const run = training.shown;
+    const runId = this.#predictions?.runId;
+    if (!run || !runId || run.id !== runId) return null;
+    if (this.#trainedLabels?.runId !== runId) {
+      const { imageIds, classIndex, splits } = run.config.dataset;
+      const byImage = new Map<number, string>();
+      imageIds.forEach((id, i) => {
+        if (splits[i] === 't') byImage.set(id, run.classes[classIndex[i]]);
+      });
+      this.#trainedLabels = { runId, byImage };
+    }
+    return this.#trainedLabels.byImage.get(imageId) ?? null;
   }
 
   /** Ids of a list, in its order (pairs of near-duplicates side by side). */
@@ -154,6 +217,7 @@ class Insights {
     this.#analysing = true;
     try {
       await this.refreshLists(true);
+      if (this.analysed) this.#keepAnalysed = true;
     } finally {
       this.#analysing = false;
     }
@@ -163,7 +227,8 @@ class Insights {
   async show(list: ModelList): Promise<void> {
     if (!this.#lists) await this.wantLists();
     if ((list === 'suspects' || list === 'nearDuplicates') && !this.analysed) await this.analyse();
-    library.showImages(this.ids(list), MODEL_LIST_TITLES[list], MODEL_LIST_ORDER[list]);
+    if (list === 'suspects' || list === 'nearDuplicates') this.#keepAnalysed = true;
+    library.showImages(this.ids(list), MODEL_LIST_TITLES[list], MODEL_LIST_ORDER[list], LIST_HINTS[list]);
   }
 
   /** Unlabelled images the model would label at `minConfidence` or more. */
@@ -206,6 +271,8 @@ class Insights {
 
   async refresh(): Promise<void> {
     const generation = ++this.#generation;
+    const previousRun = this.#predictions?.runId ?? null;
+    let runId: string | null;
     try {
       const snap = await backend.call('insights.predictions', {});
       if (generation !== this.#generation) return;
@@ -213,11 +280,22 @@ class Insights {
       this.#predictions = snap;
       this.#projection = null;
       this.#error = null;
+      runId = snap.runId;
     } catch (err) {
       if (generation === this.#generation) this.#error = messageOf(err);
       return;
     }
     await Promise.all([this.#listsWanted ? this.refreshLists() : undefined, this.refreshLabels()]);
+    // A new model (retrained, or another run made current): likely mistakes and near-duplicates
+    // were looked at for the last one, so they are found again for this one instead of going
+    // back to "Find"; a list on screen is replaced by the new model's.
+    if (runId && previousRun && runId !== previousRun && generation === this.#generation) {
+      const showing = this.activeList;
+      if (this.#keepAnalysed && this.#lists && !this.#lists.analysed) await this.analyse();
+      if (showing && showing === this.activeList) {
+        library.showImages(this.ids(showing), MODEL_LIST_TITLES[showing], MODEL_LIST_ORDER[showing], LIST_HINTS[showing]);
+      }
+    }
   }
 
   async refreshLists(analyse = false): Promise<void> {
@@ -242,10 +320,14 @@ class Insights {
     }
   }
 
-  /** Shows a relabelling on the map at once, before the engine's answer. */
-  patchLabels(imageIds: readonly number[], classId: number | null): void {
+  /** Shows a relabelling on the map at once, before the engine's answer (`byClass`: several classes at once). */
+  patchLabels(imageIds: readonly number[], classId: number | null, byClass?: ReadonlyMap<number, readonly number[]>): void {
     const next = new Map(this.#labels);
-    for (const id of imageIds) next.set(id, classId);
+    if (byClass) {
+      for (const [c, ids] of byClass) for (const id of ids) next.set(id, c);
+    } else {
+      for (const id of imageIds) next.set(id, classId);
+    }
     this.#labels = next;
   }
 
@@ -263,32 +345,46 @@ class Insights {
     }
   }
 
+  /** Accepts the held-out suggestions for these images (the map's accept button). */
+  acceptSuggestions(imageIds: readonly number[]): Promise<boolean> {
+    return this.accept(imageIds, 'suggestion');
+  }
+
   /**
-   * Accepts the model's suggestion for these images (key A): images that share a
-   * suggestion are relabelled in one undoable step.
+   * Accepts what the model offers for these images (key A, a thumbnail's button): images that
+   * share a class are relabelled in one undoable step. The offer disappears at once.
    */
-  async acceptSuggestions(imageIds: readonly number[]): Promise<boolean> {
-    const fixes = imageIds.map((id) => this.#suggestions.get(id)).filter((s): s is SuggestedFix => Boolean(s));
-    if (!fixes.length) {
-      toasts.show(imageIds.length ? 'The model has no suggestion for this image' : 'Select an image first', { timeoutMs: 2200 });
+  async accept(imageIds: readonly number[], kind: HintKind = library.hints ?? 'suggestion'): Promise<boolean> {
+    const hints = imageIds.map((id) => this.hint(id, kind)).filter((h): h is LabelHint => h !== null);
+    if (!hints.length) {
+      const none = kind === 'prediction' ? 'The current model already agrees with this label' : 'The model has no suggestion for this image';
+      toasts.show(imageIds.length ? none : 'Select an image first', { timeoutMs: 2200 });
       return false;
     }
     const byClass = new Map<number, number[]>();
-    for (const f of fixes) byClass.set(f.suggestedClassId, [...(byClass.get(f.suggestedClassId) ?? []), f.imageId]);
+    for (const h of hints) byClass.set(h.classId, [...(byClass.get(h.classId) ?? []), h.imageId]);
     for (const [classId, ids] of byClass) library.patch(ids, { classId, conflict: false, conflictLabels: [] });
+    this.patchLabels(hints.map((h) => h.imageId), null, byClass);
+    const taken = hints.filter((h) => h.source === 'held-out').map((h) => [h.imageId, this.#suggestions.get(h.imageId)!] as const);
+    for (const [id] of taken) this.#suggestions.delete(id);
+    if (taken.length) this.#suggestionsVersion++;
     try {
       let changed = 0;
       for (const [classId, ids] of byClass) changed += (await backend.call('labels.set', { imageIds: ids, classId })).changed;
       const names = [...byClass.keys()].map((id) => classes.byId(id)?.name ?? '?');
-      toasts.show(`Accepted the suggestion: ${plural(changed, 'image')} now ${names.join(', ')}`, {
+      const what = kind === 'prediction' ? "the model's prediction" : 'the suggestion';
+      toasts.show(`Accepted ${what}: ${plural(changed, 'image')} now ${names.join(', ')}`, {
         kind: 'success',
         group: HISTORY_TOASTS,
         action: undoAction(),
       });
       return true;
     } catch (err) {
-      toasts.error(`Could not accept the suggestion: ${messageOf(err)}`);
+      for (const [id, fix] of taken) this.#suggestions.set(id, fix);
+      if (taken.length) this.#suggestionsVersion++;
+      toasts.error(`Could not accept ${kind === 'prediction' ? 'the prediction' : 'the suggestion'}: ${messageOf(err)}`);
       void library.refresh();
+      void this.refreshLabels();
       return false;
     }
   }

@@ -19,8 +19,13 @@ export type Collection =
    * Exactly these images (a confusion-matrix cell, a model list), under a title saying what
    * they are. `ranked` names the order of `ids` when it means something ("Most likely
    * mistake first"): the grid shows them in that order until another sort is chosen.
+   * `hints` says which of the model's answers each thumbnail offers to accept: the held-out
+   * suggestion of the likely-mistakes analysis, or the current model's prediction.
    */
-  | { kind: 'images'; ids: readonly number[]; title: string; ranked?: string };
+  | { kind: 'images'; ids: readonly number[]; title: string; ranked?: string; hints?: HintKind };
+
+/** Which answer of the model a list offers: see `insights.hint`. */
+export type HintKind = 'suggestion' | 'prediction';
 
 /** Rows of metadata fetched per request as the grid scrolls. */
 const PAGE_SIZE = 150;
@@ -112,6 +117,11 @@ class Library {
   get sort(): ImageSort {
     return this.ranking && !this.#sortedAway ? 'list' : this.#sort;
   }
+  /** Which of the model's answers the thumbnails offer, in a model list or a confusion cell. */
+  get hints(): HintKind | null {
+    const c = this.#collection;
+    return c.kind === 'images' ? (c.hints ?? null) : null;
+  }
   /** What the current collection's own order means, when it has one. */
   get ranking(): string | null {
     const c = this.#collection;
@@ -183,10 +193,10 @@ class Library {
   }
 
   /** Shows exactly these images, with no split or search narrowing them further. */
-  showImages(ids: readonly number[], title: string, ranked?: string): void {
+  showImages(ids: readonly number[], title: string, ranked?: string, hints?: HintKind): void {
     this.#split = null;
     this.#search = '';
-    this.#collection = { kind: 'images', ids, title, ...(ranked ? { ranked } : {}) };
+    this.#collection = { kind: 'images', ids, title, ...(ranked ? { ranked } : {}), ...(hints ? { hints } : {}) };
     this.#sortedAway = false;
     this.#listDescending = false;
     this.#replaceView();

@@ -9,7 +9,7 @@ import { toasts } from './toasts.svelte';
 
 export type TrainPhase = 'idle' | 'starting' | 'running' | 'cancelling';
 /** The stages the Train view lists. */
-export type TrainStage = Exclude<JobStage<'train'>, 'score'>;
+export type TrainStage = JobStage<'train'>;
 
 /** The advanced drawer's settings (shared/defaults.ts states what each does). */
 export interface TrainSettings {
@@ -90,7 +90,7 @@ class Training {
   }
   get stage(): TrainStage | null {
     const s = this.#progress?.stage;
-    return s === 'codes' || s === 'head' || s === 'fine-tune' ? s : this.active ? 'codes' : null;
+    return s === 'codes' || s === 'head' || s === 'fine-tune' || s === 'score' ? s : this.active ? 'codes' : null;
   }
   /** Epochs of the run in progress (or the last one started in this window). */
   get epochs(): readonly TrainingEpochEvent[] {

@@ -1,0 +1,273 @@
+import type { JobProgress } from 'shared/types';
+
+/**
+ * The stages of one training run as the studio lists them (codes for each network, the
+ * head, fine-tuning when on, scoring), which one is running, and an estimate of the time
+ * left for the whole run from its first second.
+ *
+ * Before a stage has measured itself, its time comes from rates this machine showed in
+ * earlier runs (kept in localStorage), or from modest defaults on the very first run; a
+ * stage that is running uses its own rate. Each finished stage teaches the next estimate.
+ */
+
+export type StepKind = 'codes' | 'head' | 'fine-tune' | 'score';
+export type StepStatus = 'waiting' | 'now' | 'done';
+
+export interface TimelineStep {
+  key: string;
+  kind: StepKind;
+  /** Codes steps: the network, by id. */
+  backbone?: string;
+  status: StepStatus;
+  startedAt: number | null;
+  seconds: number | null;
+  /** Codes steps: codes to compute in this run (0: all cached). */
+  codes?: number;
+}
+
+export interface TimelinePlan {
+  backbones: Array<{ id: string; inputSize: number }>;
+  /** Images with a label (what training reads codes for) and how many of them train. */
+  images: number;
+  trainRows: number;
+  views: number;
+  maxEpochs: number;
+  fineTune: { epochs: number } | null;
+}
+
+interface Rates {
+  /** Codes per second, by network. */
+  codesPerSecond: Record<string, number>;
+  /** Seconds to load a network into the workers, by network. */
+  loadSeconds: Record<string, number>;
+  /** Head training: seconds per epoch per training image. */
+  epochSecondsPerRow: number;
+  /** Scoring (with the vote): seconds per image. */
+  scoreSecondsPerImage: number;
+}
+
+const RATES_KEY = 'graft.trainRates';
+/** First-run guesses for a 2-core laptop; replaced by what this machine measures. */
+const DEFAULT_RATES: Rates = { codesPerSecond: {}, loadSeconds: {}, epochSecondsPerRow: 0.002, scoreSecondsPerImage: 0.004 };
+const DEFAULT_LOAD_SECONDS = 5;
+/** Codes per second at 224 px; scaled by pixel count for other input sizes. */
+const DEFAULT_CODES_PER_SECOND_224 = 24;
+/** Early stopping ends most runs well before the maximum. */
+const TYPICAL_EPOCHS = 30;
+const PATIENCE = 8;
+/** A fine-tuning step runs the network forwards and backwards: about three forward passes. */
+const FINE_TUNE_PASSES = 3;
+
+function readRates(): Rates {
+  try {
+    const stored = JSON.parse(localStorage.getItem(RATES_KEY) ?? '{}') as Partial<Rates>;
+    return {
+      codesPerSecond: { ...stored.codesPerSecond },
+      loadSeconds: { ...stored.loadSeconds },
+      epochSecondsPerRow: positive(stored.epochSecondsPerRow) ?? DEFAULT_RATES.epochSecondsPerRow,
+      scoreSecondsPerImage: positive(stored.scoreSecondsPerImage) ?? DEFAULT_RATES.scoreSecondsPerImage,
+    };
+  } catch {
+    return structuredClone(DEFAULT_RATES);
+  }
+}
+
+function positive(x: unknown): number | undefined {
+  return typeof x === 'number' && Number.isFinite(x) && x > 0 ? x : undefined;
+}
+
+/** A new measurement weighs as much as everything before it: machines and loads change. */
+function blend(old: number | undefined, measured: number): number {
+  return old === undefined ? measured : (old + measured) / 2;
+}
+
+export class TrainTimeline {
+  #steps = $state<TimelineStep[]>([]);
+  #plan: TimelinePlan;
+  #rates = readRates();
+  /** Latest progress of the running step, for its own rate. */
+  #last: JobProgress | null = null;
+  /** When the running codes step started computing (after loading its network). */
+  #computingSince: number | null = null;
+  #epochsSeen = 0;
+
+  constructor(plan: TimelinePlan, startedAt: number) {
+    this.#plan = plan;
+    const steps: TimelineStep[] = plan.backbones.map((b) => ({
+      key: `codes:${b.id}`,
+      kind: 'codes',
+      backbone: b.id,
+      status: 'waiting',
+      startedAt: null,
+      seconds: null,
+      codes: plan.images * plan.views,
+    }));
+    steps.push({ key: 'head', kind: 'head', status: 'waiting', startedAt: null, seconds: null });
+    if (plan.fineTune) steps.push({ key: 'fine-tune', kind: 'fine-tune', status: 'waiting', startedAt: null, seconds: null });
+    steps.push({ key: 'score', kind: 'score', status: 'waiting', startedAt: null, seconds: null });
+    steps[0].status = 'now';
+    steps[0].startedAt = startedAt;
+    this.#steps = steps;
+  }
+
+  get steps(): readonly TimelineStep[] {
+    return this.#steps;
+  }
+
+  get current(): TimelineStep | null {
+    return this.#steps.find((s) => s.status === 'now') ?? null;
+  }
+
+  /** How many codes each network still lacks, once the engine says (before: all of them). */
+  setCodesToCompute(byBackbone: ReadonlyMap<string, number>): void {
+    for (const step of this.#steps) {
+      if (step.kind === 'codes' && step.status === 'waiting' && step.backbone && byBackbone.has(step.backbone)) step.codes = byBackbone.get(step.backbone);
+    }
+  }
+
+  /** Follows a progress event of the run. */
+  observe(p: JobProgress, now: number): void {
+    const index = this.#indexOf(p);
+    if (index < 0) return;
+    const steps = this.#steps;
+    const current = steps.findIndex((s) => s.status === 'now');
+    if (index > current) {
+      for (let i = Math.max(0, current); i < index; i++) this.#finish(i, now);
+      steps[index].status = 'now';
+      steps[index].startedAt = now;
+      this.#computingSince = null;
+    }
+    const step = steps[index];
+    if (step.kind === 'codes') {
+      if (p.total > 0 && step.codes !== p.total) step.codes = p.total;
+      if (p.total > 0 && this.#computingSince === null) {
+        this.#computingSince = now;
+        this.#learnLoad(step, now);
+      }
+      // A network with nothing to compute reports once with a total of 0 and a bare id.
+      if (p.total === 0 && p.message === step.backbone) step.codes = 0;
+    }
+    if (p.stage === 'head') this.#epochsSeen = p.done;
+    this.#last = p;
+    this.#steps = [...steps];
+  }
+
+  /**
+   * The view of the run closes. Its last step teaches the next estimate only if it ran to the
+   * end (scoring reports done = total last): a cancelled step's time measures nothing.
+   */
+  finish(now: number): void {
+    const i = this.#steps.findIndex((s) => s.status === 'now');
+    const last = this.#last;
+    if (i >= 0 && this.#steps[i].kind === 'score' && last?.stage === 'score' && last.done >= last.total) this.#finish(i, now);
+    this.#save();
+  }
+
+  /** Seconds left for the whole run: the running step's own rate, then estimates for the rest. */
+  etaSeconds(now: number): number {
+    const steps = this.#steps;
+    const i = steps.findIndex((s) => s.status === 'now');
+    if (i < 0) return 0;
+    let left = this.#remainingOf(steps[i], now);
+    for (let j = i + 1; j < steps.length; j++) left += this.#estimate(steps[j]);
+    return Math.max(0, left);
+  }
+
+  /** Fraction of the whole run done, by time: spent / (spent + left). */
+  fraction(startedAt: number, now: number): number {
+    const spent = Math.max(0, (now - startedAt) / 1000);
+    const left = this.etaSeconds(now);
+    return spent + left > 0 ? spent / (spent + left) : 0;
+  }
+
+  #indexOf(p: JobProgress): number {
+    const steps = this.#steps;
+    if (p.stage === 'codes') {
+      // The message names the network: its id, or "loading <id>" / "downloading <id>".
+      const id = p.message?.split(' ').pop();
+      const at = steps.findIndex((s) => s.kind === 'codes' && s.backbone === id);
+      return at >= 0 ? at : steps.findIndex((s) => s.status === 'now' && s.kind === 'codes');
+    }
+    return steps.findIndex((s) => s.kind === p.stage);
+  }
+
+  #finish(i: number, now: number): void {
+    const step = this.#steps[i];
+    if (step.status === 'done') return;
+    step.status = 'done';
+    step.seconds = step.startedAt === null ? null : (now - step.startedAt) / 1000;
+    this.#learn(step, now);
+  }
+
+  #learnLoad(step: TimelineStep, now: number): void {
+    if (!step.backbone || step.startedAt === null) return;
+    this.#rates.loadSeconds[step.backbone] = blend(this.#rates.loadSeconds[step.backbone], (now - step.startedAt) / 1000);
+  }
+
+  #learn(step: TimelineStep, now: number): void {
+    const r = this.#rates;
+    const last = this.#last;
+    if (step.kind === 'codes' && step.backbone && step.codes && this.#computingSince !== null) {
+      const seconds = (now - this.#computingSince) / 1000;
+      if (seconds > 0.5) r.codesPerSecond[step.backbone] = blend(r.codesPerSecond[step.backbone], step.codes / seconds);
+    } else if (step.kind === 'head' && step.seconds && this.#epochsSeen > 0 && this.#plan.trainRows > 0) {
+      r.epochSecondsPerRow = blend(r.epochSecondsPerRow, step.seconds / this.#epochsSeen / this.#plan.trainRows);
+    } else if (step.kind === 'score' && step.seconds && last && this.#plan.images > 0) {
+      r.scoreSecondsPerImage = blend(r.scoreSecondsPerImage, step.seconds / this.#plan.images);
+    }
+    this.#save();
+  }
+
+  #save(): void {
+    try {
+      localStorage.setItem(RATES_KEY, JSON.stringify(this.#rates));
+    } catch {
+      // Estimates only.
+    }
+  }
+
+  #codesPerSecond(id: string): number {
+    const size = this.#plan.backbones.find((b) => b.id === id)?.inputSize ?? 224;
+    return this.#rates.codesPerSecond[id] ?? DEFAULT_CODES_PER_SECOND_224 * (224 / size) ** 2;
+  }
+
+  #expectedEpochs(): number {
+    const max = this.#plan.maxEpochs;
+    return Math.min(max, Math.max(TYPICAL_EPOCHS, this.#epochsSeen + PATIENCE));
+  }
+
+  #estimate(step: TimelineStep): number {
+    const plan = this.#plan;
+    const r = this.#rates;
+    switch (step.kind) {
+      case 'codes': {
+        if (!step.backbone || !step.codes) return 0;
+        return (r.loadSeconds[step.backbone] ?? DEFAULT_LOAD_SECONDS) + step.codes / this.#codesPerSecond(step.backbone);
+      }
+      case 'head':
+        return this.#expectedEpochs() * plan.trainRows * r.epochSecondsPerRow;
+      case 'fine-tune': {
+        const first = plan.backbones[0];
+        if (!first || !plan.fineTune) return 0;
+        const pass = (n: number) => n / this.#codesPerSecond(first.id);
+        return (r.loadSeconds[first.id] ?? DEFAULT_LOAD_SECONDS) + pass(plan.images) + pass(plan.trainRows * plan.fineTune.epochs * FINE_TUNE_PASSES);
+      }
+      case 'score':
+        return plan.images * r.scoreSecondsPerImage;
+    }
+  }
+
+  /** The running step: its own measured rate once it has one, else the estimate less the time spent. */
+  #remainingOf(step: TimelineStep, now: number): number {
+    const p = this.#last;
+    const spent = step.startedAt === null ? 0 : (now - step.startedAt) / 1000;
+    const mine = p && this.#indexOf(p) === this.#steps.indexOf(step) ? p : null;
+    if (step.kind === 'head' && this.#epochsSeen > 0) {
+      const perEpoch = spent / this.#epochsSeen;
+      return Math.max(0, this.#expectedEpochs() - this.#epochsSeen) * perEpoch;
+    }
+    if (mine && mine.total > 0 && mine.rate > 0 && step.kind !== 'head') return (mine.total - mine.done) / mine.rate;
+    // Still loading, or no rate yet: the estimate, but never less than a moment.
+    return Math.max(this.#estimate(step) - spent, 1);
+  }
+}

@@ -1,0 +1,152 @@
+/// <reference lib="dom" />
+/**
+ * Every view at the smallest window Graft supports (1024×700) and at a common one
+ * (1280×800), on a trained flowers-mini project: nothing spills out of its box or is
+ * clipped, the window never scrolls sideways, and buttons keep their distance from the
+ * window's edge. Each view's screenshot at both sizes is kept as a test artifact.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { flowersDir, flowersMiniDir, tempDir } from '../helpers/paths';
+import { launchBrowser, type LaunchedBrowser } from './browser';
+import { formatProblems, layoutProblems } from './layout-probes';
+import { snap, waitForThumbnailsOnScreen } from './page-probes';
+import type { Studio } from './studio';
+import { startTrainedStudio } from './trained-studio';
+
+const SIZES = [
+  { width: 1280, height: 800 },
+  { width: 1024, height: 700 },
+] as const;
+
+describe('layout at 1280×800 and 1024×700 (Chromium, web transport)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let studio: Studio;
+  let browser: LaunchedBrowser;
+  let page: Page;
+
+  before(async () => {
+    tmp = tempDir('graft-e2e-layout-');
+    studio = await startTrainedStudio(tmp.dir);
+    browser = await launchBrowser({ colorScheme: 'dark' });
+    page = browser.page;
+    await page.goto(studio.server.url);
+    await page.getByTestId('view-count').filter({ hasText: '100 images' }).waitFor({ timeout: 30_000 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await studio?.close();
+    tmp?.cleanup();
+  });
+
+  const tab = (name: string) => page.locator('nav[aria-label=Views] button', { hasText: name });
+
+  /** At each size: let the view settle, check it, keep its picture. */
+  async function atEverySize(name: string, settle: () => Promise<void>): Promise<void> {
+    const failures: string[] = [];
+    for (const size of SIZES) {
+      await page.setViewportSize(size);
+      await settle();
+      await snap(page, `layout-${name}-${size.width}x${size.height}`);
+      const problems = await layoutProblems(page);
+      if (problems.length) failures.push(`${name} at ${size.width}×${size.height}:\n${formatProblems(problems)}`);
+    }
+    assert.equal(failures.length, 0, failures.join('\n'));
+  }
+
+  it('library, with every class and “New class” in the sidebar without scrolling', async () => {
+    await tab('Library').click();
+    await page.getByTestId('collection-all').click();
+    await atEverySize('library', async () => {
+      await page.getByTestId('view-count').filter({ hasText: '100 images' }).waitFor();
+      await waitForThumbnailsOnScreen(page);
+      const shown = await page.locator('aside.sidebar button', { hasText: 'New class' }).evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        const box = el.closest('.classes')!.getBoundingClientRect();
+        return { inside: r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5, scrolled: el.closest('.classes')!.scrollTop };
+      });
+      assert.deepEqual(shown, { inside: true, scrolled: 0 }, `“New class” fully shown at ${page.viewportSize()?.width}×${page.viewportSize()?.height}`);
+    });
+  });
+
+  it('library: a model list with the model’s answers on the thumbnails', async () => {
+    await tab('Library').click();
+    await page.getByTestId('model-list-suspects').click();
+    await page.getByTestId('collection-title').filter({ hasText: 'Likely label mistakes' }).waitFor({ timeout: 60_000 });
+    await atEverySize('library-likely-mistakes', async () => {
+      await waitForThumbnailsOnScreen(page);
+      await page.getByTestId('thumb-fix').first().waitFor();
+    });
+  });
+
+  it('train, with results', async () => {
+    await tab('Train').click();
+    const toggle = page.getByTestId('train-settings-toggle');
+    if ((await toggle.getAttribute('aria-expanded')) === 'true') await toggle.click();
+    await atEverySize('train-results', async () => {
+      await page.getByTestId('confusion-matrix').waitFor();
+    });
+  });
+
+  it('train, with the settings drawer open over the results', async () => {
+    await tab('Train').click();
+    const toggle = page.getByTestId('train-settings-toggle');
+    if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+    await page.getByTestId('train-settings').waitFor();
+    await atEverySize('train-settings-drawer', async () => {
+      await page.getByTestId('confusion-matrix').waitFor();
+      // The matrix itself, scrolled into view beside the drawer.
+      await page.getByTestId('confusion-matrix').scrollIntoViewIfNeeded();
+    });
+    await toggle.click();
+  });
+
+  it('predict, with a prediction', async () => {
+    await tab('Predict').click();
+    await page.getByTestId('predict-dropzone').waitFor();
+    const inMini = new Set(fs.readdirSync(path.join(flowersMiniDir, 'daisy')));
+    const photo = fs.readdirSync(path.join(flowersDir, 'daisy')).find((f) => !inMini.has(f))!;
+    await page.getByTestId('predict-file-input').setInputFiles(path.join(flowersDir, 'daisy', photo));
+    await page.locator('[data-testid=prediction][data-status=done]').first().waitFor({ timeout: 120_000 });
+    await atEverySize('predict', async () => {
+      await page.locator('[data-testid=prediction] img').first().waitFor();
+    });
+  });
+
+  it('map', async () => {
+    await tab('Map').click();
+    await atEverySize('map', async () => {
+      await page.locator('[data-testid=embedding-map] canvas').first().waitFor();
+      await page.getByTestId('embedding-map').locator('.view-subtitle').waitFor({ timeout: 30_000 });
+    });
+  });
+
+  it('import dialog', async () => {
+    await tab('Library').click();
+    await page.getByTestId('import-button').click();
+    await page.getByTestId('import-dialog').waitFor();
+    await atEverySize('import-dialog', async () => {
+      await page.getByTestId('import-folder-input').waitFor();
+    });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('import-dialog').waitFor({ state: 'detached' });
+  });
+
+  it('export dialog', async () => {
+    await page.getByTestId('export-button').click();
+    await page.getByTestId('export-dialog').waitFor();
+    await atEverySize('export-dialog', async () => {
+      await page.getByTestId('export-dir').waitFor();
+    });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('export-dialog').waitFor({ state: 'detached' });
+  });
+
+  it('ran without page errors', () => {
+    assert.deepEqual(browser.problems, []);
+  });
+});
