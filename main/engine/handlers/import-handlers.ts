@@ -20,8 +20,9 @@ export const importHandlers: Pick<HandlerMap<ImportMethod>, ImportMethod> = {
    * ImportSummary. The folder is checked first, so a typo fails the call itself.
    */
   'import.start': async (engine, p) => {
-    const db = engine.db;
+    // The folder first: a typo must not create an empty project file.
     const root = await resolveImportRoot(p.folder);
+    const db = engine.db;
     const job = engine.jobs.start('import', (ctx) =>
       importFolder(db, root, {
         signal: ctx.signal,

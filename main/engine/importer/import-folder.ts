@@ -68,9 +68,11 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
     throw err;
   }
 
+  // A file's work is short and finishes even after a cancel: the loop below stops taking
+  // new files, and what is prepared is still recorded (a cancelled import keeps its files).
   const work = {
-    hash: (path: string) => (options.workers ? options.workers.run('hash-file', { path }, { signal }) : hashFile({ path })),
-    thumbnail: (path: string, hash: string) => (options.workers ? options.workers.run('thumbnail-file', { path, hash }, { signal }) : thumbnailFile({ path, hash })),
+    hash: (path: string) => (options.workers ? options.workers.run('hash-file', { path }) : hashFile({ path })),
+    thumbnail: (path: string, hash: string) => (options.workers ? options.workers.run('thumbnail-file', { path, hash }) : thumbnailFile({ path, hash })),
   };
   const writer = new CatalogueWriter(db, started);
   const recorded = writer.filesUnder(scan.root);
