@@ -75,6 +75,16 @@ test('staging folder: refuses a non-empty target, replaces it with force, discar
     assert.ok(!fs.existsSync(path.join(dir, '.graft-partial-out-cafebabe')));
     again.discard();
 
+    // Leftovers of an export to `out-2` are not `out`'s: a prefix test would take them.
+    fs.mkdirSync(path.join(dir, '.graft-partial-out-2-0badf00d'));
+    fs.mkdirSync(path.join(dir, '.graft-replaced-out-2-feedface'));
+    fs.writeFileSync(path.join(dir, '.graft-replaced-out-2-feedface', 'theirs.txt'), 'z');
+    fs.rmSync(target, { recursive: true });
+    openStagingFolder(target).discard();
+    assert.ok(!fs.existsSync(target), "out-2's replaced folder is not restored as out");
+    assert.ok(fs.existsSync(path.join(dir, '.graft-partial-out-2-0badf00d')), "out-2's staging folder is left alone");
+    assert.ok(fs.existsSync(path.join(dir, '.graft-replaced-out-2-feedface', 'theirs.txt')));
+
     fs.writeFileSync(path.join(dir, 'file'), '');
     assert.throws(() => openStagingFolder(path.join(dir, 'file')), /is a file/);
   } finally {
