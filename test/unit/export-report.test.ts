@@ -6,6 +6,8 @@ import { summariseConfusion } from '../../main/engine/export/report/metrics';
 import { renderReport } from '../../main/engine/export/report/report-html';
 import { openStagingFolder } from '../../main/engine/export/staging-folder';
 import { tempDir } from '../helpers/paths';
+import { api } from '../../shared/api';
+import { isAbsolutePath } from '../../shared/paths';
 
 test('per-class precision, recall and F1 from a confusion matrix; empty classes score 0, not NaN', () => {
   const m = summariseConfusion(['a', 'b', 'c'], [
@@ -90,4 +92,17 @@ test('staging folder: refuses a non-empty target, replaces it with force, discar
   } finally {
     cleanup();
   }
+});
+
+test('export.start takes only an absolute folder: a relative one would land wherever the engine started', () => {
+  const params = api['export.start'].params;
+  for (const dir of ['/tmp/out', 'C:\\Users\\me\\out', 'D:/out', '\\\\server\\share\\out']) {
+    assert.equal(params.safeParse({ dir }).success, true, dir);
+  }
+  for (const dir of ['out', './out', '../out', 'out/model', '~/out', 'C:out']) {
+    const parsed = params.safeParse({ dir });
+    assert.equal(parsed.success, false, dir);
+    assert.match(parsed.error!.issues[0].message, /absolute path/);
+  }
+  assert.equal(isAbsolutePath(path.resolve('out')), true, 'what the CLI sends after path.resolve passes');
 });
