@@ -1,31 +1,33 @@
 /**
- * Code extraction throughput for mobilenet_v1_0.75_224 over the 1,806 flower photos:
- * Graft's pipeline (`ensureCodes`: decode overlapped with inference, batch-norm folded
- * into fused convolutions, one wasm backend per core or native TensorFlow in one worker)
- * against a plain loop (sharp decode → the unmodified layers model's `predict`, batches of
- * 16) over the same images, in the same run. Both use the runtime GRAFT_RUNTIME chooses
- * (`codesRuntime`); `GRAFT_RUNTIME=wasm` / `=tfjs-node` compare the two.
- *
- * The machine may be shared, so the plain loop runs in two halves around the pipeline
- * (first half, pipeline, second half): a change in background load then weighs on both
- * sides instead of only one. The load average is reported with the figures.
- *
- * ONNX Runtime beside it (main/engine/onnx: the network compiled to ONNX, one session
- * per core in worker threads): the same files decoded the same way (sharp, overlapped with
- * inference, batches of 16, two in flight per worker) — `codesOnnx*` — and, on 64
- * photos decoded beforehand, inference alone on both engines at 224 and at 320 px
- * (`codes{Onnx,Wasm}MsPerImage{224,320}`, the better of two interleaved rounds each).
- * Not wired into the engine yet: these figures are what switching would buy.
+ * Code extraction throughput for mobilenet_v1_0.75_224 over the 1,806 flower photos, on
+ * every inference runtime, in one run:
+ * - `graft codes --backbone mobilenet_v1_0.75_224` as a user runs it, once per runtime
+ *   (GRAFT_RUNTIME=onnx, tfjs-node, wasm), each on its own copy of the same imported
+ *   project; wall time includes start-up (loading the runtime and the network, compiling
+ *   it to ONNX or finding it cached) — `codes{Onnx,TfjsNode,Wasm}ImagesPerSecond`;
+ * - the fastest TF.js can do on one core: one wasm worker with batch norm folded into the
+ *   convolutions, decoding pipelined beside it (`codesFoldedSingleThreadImagesPerSecond`);
+ * - the baseline a tutorial would write (sharp → the unmodified layers model's `predict`,
+ *   one thread) on the first 256 photos (`codesPlainImagesPerSecond`);
+ * - inference alone, on 64 photos decoded beforehand, at 224 and 320 px
+ *   (`codes{Onnx,Wasm}MsPerImage{224,320}`, the better of two interleaved rounds each).
+ * - memory over 10,000 photos: `graft codes` on ONNX Runtime over that many small generated
+ *   JPEGs, its resident memory sampled; `codesMemoryRssMbByQuarter` is the peak of each
+ *   quarter of the run, flat when nothing grows with the number of images.
+ * The ratios the targets name are computed from the same run: `codesOnnxOverWasm` and
+ * `codesOnnxOverFoldedSingleThread`. ONNX Runtime runs first and last (the figure is the
+ * mean), so a change in background load weighs on both sides. The load average is
+ * reported with the figures.
  *
  * GRAFT_BENCH_CODES_LIMIT=N uses only the first N photos (a quick look, not the figure).
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type * as tfjs from '@tensorflow/tfjs';
 import { openProject } from '../../main/engine/catalogue/open';
-import { ensureCodes } from '../../main/engine/codes/extract';
 import { startOnnxBackbone, type OnnxBackbone } from '../../main/engine/onnx/onnx-backbone';
 import { EmbedPool } from '../../main/engine/tf/embed-pool';
 import { decodeForNetwork } from '../../main/engine/tf/preprocess';
@@ -33,80 +35,229 @@ import { getBackbone } from '../../main/engine/tf/registry';
 import { getTf } from '../../main/engine/tf/runtime';
 import { folderIOHandler, resolveWeights } from '../../main/engine/tf/weights';
 import { addFilesToCatalogue, listImageFiles } from '../helpers/catalogue-fixtures';
-import { flowersDir, modelsDir, tempDir } from '../helpers/paths';
+import { flowersDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
+import { sampleRss } from './rss';
 import type { Figures } from './run';
 
 const BACKBONE = 'mobilenet_v1_0.75_224';
+const RUNTIMES = [
+  { env: 'onnx', key: 'Onnx' },
+  { env: 'tfjs-node', key: 'TfjsNode' },
+  { env: 'wasm', key: 'Wasm' },
+] as const;
+
+interface Embedder {
+  workers: number;
+  embed(pixels: Uint8Array, n: number): Promise<Float32Array>;
+}
 
 export async function run(): Promise<Figures> {
   if (!fs.existsSync(flowersDir)) throw new Error(`No flower photos at ${flowersDir}: the codes benchmark needs ../shared beside the checkout.`);
   const limit = Number(process.env.GRAFT_BENCH_CODES_LIMIT ?? 0);
   const all = listImageFiles(flowersDir);
   const files = limit > 0 ? all.slice(0, limit) : all;
-  const half = Math.ceil(files.length / 2);
   const loadBefore = os.loadavg()[0];
-
-  const plainA = await plainLoop(files.slice(0, half));
-  log(`plain loop, first half: ${plainA.images} images in ${plainA.seconds.toFixed(1)} s`);
+  const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+  const figures: Figures = { codesBackbone: BACKBONE, codesImages: files.length };
 
   const { dir, cleanup } = tempDir('graft-bench-codes-');
-  let pipeline: Awaited<ReturnType<typeof ensureCodes>>;
-  let wallSeconds: number;
   try {
-    const db = openProject(path.join(dir, 'bench.graft'));
+    const project = path.join(dir, 'imported.graft');
+    const db = openProject(project);
     try {
       addFilesToCatalogue(db, files);
-      const t0 = process.hrtime.bigint();
-      pipeline = await ensureCodes(db, { backbones: [BACKBONE], modelsDir });
-      wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     } finally {
       db.close();
+    }
+    const cli = async (runtime: string) => {
+      const copy = path.join(dir, `${runtime}-${Date.now()}.graft`);
+      fs.copyFileSync(project, copy);
+      return graftCodes(copy, runtime);
+    };
+
+    const onnxFirst = await cli('onnx');
+    const folded = await pipelinedPass(files, 'wasm', (spec, weights) => EmbedPool.start(spec, weights, { workers: 1 }));
+    log(`folded TF.js wasm, one worker: ${folded.images} codes in ${folded.seconds.toFixed(1)} s`);
+    const others: Record<string, CliRun> = {};
+    for (const rt of RUNTIMES.filter((r) => r.env !== 'onnx')) others[rt.env] = await cli(rt.env);
+    const onnxLast = await cli('onnx');
+    const runs: Record<string, CliRun> = { ...others, onnx: mean(onnxFirst, onnxLast) };
+
+    for (const rt of RUNTIMES) {
+      const r = runs[rt.env];
+      if ('unavailable' in r) {
+        figures[`codes${rt.key}Unavailable`] = r.unavailable;
+        log(`${rt.env}: not measured (${r.unavailable})`);
+        continue;
+      }
+      figures[`codes${rt.key}ImagesPerSecond`] = round(r.images / r.wallSeconds);
+      figures[`codes${rt.key}WallSeconds`] = round(r.wallSeconds);
+      figures[`codes${rt.key}Failed`] = r.failed;
+      log(`graft codes on ${rt.env}: ${r.images} codes in ${r.wallSeconds.toFixed(1)} s with start-up (${(r.images / r.wallSeconds).toFixed(1)} images/s; runtime ${r.runtime})`);
+    }
+    const foldedRate = folded.images / folded.seconds;
+    figures.codesFoldedSingleThreadImagesPerSecond = round(foldedRate);
+    const onnx = runs.onnx;
+    const wasm = runs.wasm;
+    if (!('unavailable' in onnx)) {
+      const onnxRate = onnx.images / onnx.wallSeconds;
+      if (!('unavailable' in wasm)) figures.codesOnnxOverWasm = round(onnxRate / (wasm.images / wasm.wallSeconds));
+      figures.codesOnnxOverFoldedSingleThread = round(onnxRate / foldedRate);
+      if (!('unavailable' in onnxFirst) && !('unavailable' in onnxLast)) {
+        figures.codesOnnxFirstLastImagesPerSecond = `${round(onnxFirst.images / onnxFirst.wallSeconds, 1)} / ${round(onnxLast.images / onnxLast.wallSeconds, 1)}`;
+      }
     }
   } finally {
     cleanup();
   }
-  const bb = pipeline.backbones[0];
-  log(`pipeline: ${bb.computed} codes in ${bb.seconds.toFixed(1)} s (${bb.workers} workers, fast path ${bb.fast})`);
 
-  const onnx = await onnxPass(files);
-  log(`ONNX Runtime: ${onnx.images} codes in ${onnx.seconds.toFixed(1)} s (${onnx.workers} workers)`);
+  Object.assign(figures, await memoryOverManyImages(Number(process.env.GRAFT_BENCH_CODES_MEMORY_IMAGES ?? 10_000)));
 
-  const plainB = await plainLoop(files.slice(half));
-  log(`plain loop, second half: ${plainB.images} images in ${plainB.seconds.toFixed(1)} s`);
+  const plain = await plainLoop(files.slice(0, 256));
+  log(`plain loop: ${plain.images} images in ${plain.seconds.toFixed(1)} s`);
+  figures.codesPlainImagesPerSecond = round(plain.images / plain.seconds);
+  figures.codesPlainDecodeMsPerImage = round((plain.decodeSeconds * 1000) / plain.images, 1);
+  figures.codesPlainPredictMsPerImage = round((plain.predictSeconds * 1000) / plain.images, 1);
+  figures.codesPlainTensorGrowth = plain.tensorGrowth;
 
-  const inference: Record<string, number> = {};
   for (const id of [BACKBONE, `${BACKBONE}_at320`]) {
     const size = getBackbone(id).inputSize;
     const m = await inferenceOnly(id, files.slice(0, 64));
-    inference[`codesWasmMsPerImage${size}`] = m.wasm;
-    inference[`codesOnnxMsPerImage${size}`] = m.onnx;
+    figures[`codesWasmMsPerImage${size}`] = round(m.wasm);
+    figures[`codesOnnxMsPerImage${size}`] = round(m.onnx);
     log(`inference alone at ${size} px: wasm ${m.wasm.toFixed(1)} ms/image, ONNX Runtime ${m.onnx.toFixed(1)} ms/image`);
   }
+  figures.codesLoadAverageBefore = round(loadBefore);
+  figures.codesLoadAverageAfter = round(os.loadavg()[0]);
+  return figures;
+}
 
-  const plainRate = (plainA.images + plainB.images) / (plainA.seconds + plainB.seconds);
-  const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-  return {
-    codesBackbone: BACKBONE,
-    codesRuntime: pipeline.runtime,
-    codesWorkers: bb.workers,
-    codesImages: bb.computed,
-    codesFailed: bb.failed.length,
-    codesImagesPerSecond: round(bb.imagesPerSecond),
-    codesWallSeconds: round(wallSeconds),
-    codesPlainImagesPerSecond: round(plainRate),
-    codesSpeedup: round(bb.imagesPerSecond / plainRate),
-    codesPlainDecodeMsPerImage: round(((plainA.decodeSeconds + plainB.decodeSeconds) * 1000) / (plainA.images + plainB.images), 1),
-    codesPlainPredictMsPerImage: round(((plainA.predictSeconds + plainB.predictSeconds) * 1000) / (plainA.images + plainB.images), 1),
-    codesOnnxWorkers: onnx.workers,
-    codesOnnxImagesPerSecond: round(onnx.images / onnx.seconds),
-    codesOnnxSpeedupOverWasm: round(onnx.images / onnx.seconds / bb.imagesPerSecond),
-    ...Object.fromEntries(Object.entries(inference).map(([k, v]) => [k, round(v)])),
-    codesTensorsAfterFirstBatch: bb.tensors.afterFirstBatch,
-    codesTensorsAfterLastBatch: bb.tensors.afterLastBatch,
-    codesPlainTensorGrowth: plainA.tensorGrowth + plainB.tensorGrowth,
-    codesLoadAverageBefore: round(loadBefore),
-    codesLoadAverageAfter: round(os.loadavg()[0]),
-  };
+type CliRun = { images: number; wallSeconds: number; failed: number; runtime: string; rssPeakMb?: number; rssQuarters?: number[] } | { unavailable: string };
+
+function mean(a: CliRun, b: CliRun): CliRun {
+  if ('unavailable' in a) return a;
+  if ('unavailable' in b) return b;
+  return { images: a.images, wallSeconds: (a.wallSeconds + b.wallSeconds) / 2, failed: a.failed, runtime: a.runtime };
+}
+
+/** `graft codes` on ONNX Runtime over `count` generated photos, with the process's memory sampled. */
+async function memoryOverManyImages(count: number): Promise<Figures> {
+  if (count <= 0) return {};
+  const { dir, cleanup } = tempDir('graft-bench-codes-memory-');
+  try {
+    const photos = path.join(dir, 'photos');
+    fs.mkdirSync(photos);
+    const side = 128;
+    const files: string[] = [];
+    for (let i = 0; i < count; i++) {
+      // Smooth colour fields, different for every index: distinct files that encode small.
+      const raw = Buffer.alloc(side * side * 3);
+      const [a, b, c] = [(i * 37) % 256, (i * 91) % 256, (i * 13 + (i >> 8)) % 256];
+      for (let y = 0; y < side; y++) {
+        for (let x = 0; x < side; x++) {
+          const o = (y * side + x) * 3;
+          raw[o] = (a + x) & 255;
+          raw[o + 1] = (b + y) & 255;
+          raw[o + 2] = (c + ((x * y) >> 6)) & 255;
+        }
+      }
+      const file = path.join(photos, `${String(i).padStart(5, '0')}.jpg`);
+      await sharp(raw, { raw: { width: side, height: side, channels: 3 } }).jpeg({ quality: 85 }).toFile(file);
+      files.push(file);
+    }
+    const project = path.join(dir, 'many.graft');
+    const db = openProject(project);
+    try {
+      addFilesToCatalogue(db, files);
+    } finally {
+      db.close();
+    }
+    const r = await graftCodes(project, 'onnx', true);
+    if ('unavailable' in r) return { codesMemoryUnavailable: r.unavailable };
+    const quarters = r.rssQuarters ?? [0, 0, 0, 0];
+    log(`memory over ${r.images} generated photos on ONNX Runtime: peak ${Math.round(r.rssPeakMb ?? 0)} MB; per quarter ${quarters.map((q) => Math.round(q)).join(', ')} MB`);
+    return {
+      codesMemoryImages: r.images,
+      codesMemoryImagesPerSecond: Math.round((r.images / r.wallSeconds) * 10) / 10,
+      codesMemoryPeakRssMb: Math.round(r.rssPeakMb ?? 0),
+      codesMemoryRssMbByQuarter: quarters.map((q) => Math.round(q)).join(' / '),
+      codesMemoryGrowthLastOverFirstQuarterMb: Math.round(quarters[3] - quarters[0]),
+    };
+  } finally {
+    cleanup();
+  }
+}
+
+/** `graft codes --backbone BACKBONE --json` on a project with GRAFT_RUNTIME set, timed from spawn to exit. */
+function graftCodes(project: string, runtime: string, sampleMemory = false): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, [graftBin, 'codes', '--project', project, '--backbone', BACKBONE, '--json'], {
+      env: { ...process.env, GRAFT_RUNTIME: runtime, GRAFT_MODELS_DIR: modelsDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const rss = sampleMemory && child.pid ? sampleRss(child.pid) : null;
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const rssPeakMb = rss?.stop();
+      if (code !== 0) {
+        // A runtime that does not load here (tfjs-node not staged) is reported, not fatal.
+        const reason = err.trim().split('\n').filter(Boolean).pop() ?? `exit ${code}`;
+        resolve({ unavailable: reason.slice(0, 300) });
+        return;
+      }
+      const r = JSON.parse(out) as { computed: number; failed: unknown[]; runtime: string };
+      resolve({ images: r.computed, wallSeconds, failed: r.failed.length, runtime: r.runtime, rssPeakMb, rssQuarters: rss?.quarters() });
+    });
+  });
+}
+
+/** Starts worker threads under GRAFT_RUNTIME=runtime: workers copy the environment when they start. */
+async function onRuntime<T>(runtime: string, start: () => Promise<T>): Promise<T> {
+  const saved = process.env.GRAFT_RUNTIME;
+  process.env.GRAFT_RUNTIME = runtime;
+  try {
+    return await start();
+  } finally {
+    if (saved === undefined) delete process.env.GRAFT_RUNTIME;
+    else process.env.GRAFT_RUNTIME = saved;
+  }
+}
+
+/**
+ * Graft's own arrangement for a TF.js or ONNX pool, outside the engine: decode with Graft's
+ * preprocessing while earlier batches run, 16 per batch, two per worker in flight.
+ */
+async function pipelinedPass(files: string[], runtime: string, start: (spec: ReturnType<typeof getBackbone>, weights: string) => Promise<Embedder & { close(): Promise<void> }>): Promise<{ images: number; seconds: number }> {
+  const spec = getBackbone(BACKBONE);
+  const { dir } = await resolveWeights(spec, { modelsDir, allowDownload: false });
+  const pool = await onRuntime(runtime, () => start(spec, dir));
+  let images = 0;
+  const t0 = process.hrtime.bigint();
+  try {
+    const running = new Set<Promise<void>>();
+    for (let i = 0; i < files.length; i += 16) {
+      const batch = files.slice(i, i + 16);
+      const p: Promise<void> = (async () => {
+        const decoded = (await Promise.all(batch.map((f) => decodeForNetwork(f, spec.inputSize).catch(() => null)))).filter((d): d is Uint8Array => d !== null);
+        const pixels = new Uint8Array(decoded.length * decoded[0].length);
+        decoded.forEach((d, k) => pixels.set(d, k * d.length));
+        await pool.embed(pixels, decoded.length);
+        images += decoded.length;
+      })().finally(() => running.delete(p));
+      running.add(p);
+      if (running.size >= pool.workers * 2) await Promise.race(running);
+    }
+    await Promise.all(running);
+  } finally {
+    await pool.close();
+  }
+  return { images, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
 /**
@@ -157,38 +308,6 @@ async function plainLoop(files: string[]): Promise<{ images: number; seconds: nu
   return { images, seconds, decodeSeconds, predictSeconds, tensorGrowth: tensorsAfterLast - tensorsAfterFirst };
 }
 
-/**
- * The same photos through ONNX Runtime as `ensureCodes` runs them through TF.js: decode
- * with Graft's preprocessing while earlier batches run, 16 per batch, two per worker in
- * flight. Codes are kept in memory (no database), a small saving over the pipeline.
- */
-async function onnxPass(files: string[]): Promise<{ images: number; seconds: number; workers: number }> {
-  const spec = getBackbone(BACKBONE);
-  const { dir } = await resolveWeights(spec, { modelsDir, allowDownload: false });
-  const onnx = await startOnnxBackbone(spec, dir);
-  let images = 0;
-  const t0 = process.hrtime.bigint();
-  try {
-    const running = new Set<Promise<void>>();
-    for (let i = 0; i < files.length; i += 16) {
-      const batch = files.slice(i, i + 16);
-      const p: Promise<void> = (async () => {
-        const decoded = (await Promise.all(batch.map((f) => decodeForNetwork(f, spec.inputSize).catch(() => null)))).filter((d): d is Uint8Array => d !== null);
-        const pixels = new Uint8Array(decoded.length * decoded[0].length);
-        decoded.forEach((d, k) => pixels.set(d, k * d.length));
-        await onnx.embed(pixels, decoded.length);
-        images += decoded.length;
-      })().finally(() => running.delete(p));
-      running.add(p);
-      if (running.size >= onnx.workers * 2) await Promise.race(running);
-    }
-    await Promise.all(running);
-  } finally {
-    await onnx.close();
-  }
-  return { images, seconds: Number(process.hrtime.bigint() - t0) / 1e9, workers: onnx.workers };
-}
-
 /** ms per image of inference alone (photos decoded beforehand) on each engine's pool; the better of two rounds. */
 async function inferenceOnly(id: string, files: string[]): Promise<{ wasm: number; onnx: number }> {
   const spec = getBackbone(id);
@@ -207,7 +326,7 @@ async function inferenceOnly(id: string, files: string[]): Promise<{ wasm: numbe
     await Promise.all(batches.map((b) => pool.embed(b.slice(), b.length / (size * size * 3))));
     return Number(process.hrtime.bigint() - t0) / 1e6 / decoded.length;
   };
-  const wasmPool = await EmbedPool.start(spec, dir);
+  const wasmPool = await onRuntime('wasm', () => EmbedPool.start(spec, dir));
   const onnx: OnnxBackbone = await startOnnxBackbone(spec, dir);
   try {
     // One image per worker first: a session's first run sets up its kernels.

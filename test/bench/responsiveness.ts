@@ -16,6 +16,7 @@ import readline from 'node:readline';
 import { rle8BmpBomb } from '../helpers/image-fixtures';
 import { flowersDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
 import type { Figures } from './run';
+import { sampleRss } from './rss';
 
 interface Served {
   child: ChildProcess;
@@ -108,28 +109,6 @@ function call(s: Served, method: string, params: unknown): Promise<Reply> {
     req.on('error', reject);
     req.end(body);
   });
-}
-
-/** The server's resident memory, sampled every 50 ms; `stop` gives the peak in MB. */
-function sampleRss(pid: number): { stop(): number } {
-  let peak = 0;
-  const read = () => {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-    } catch {
-      /* the process ended */
-    }
-  };
-  const timer = setInterval(read, 50);
-  read();
-  return {
-    stop() {
-      clearInterval(timer);
-      read();
-      return peak;
-    },
-  };
 }
 
 function listImages(dir: string): string[] {

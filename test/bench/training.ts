@@ -16,6 +16,7 @@ import { Engine } from '../../main/engine/engine';
 import { call } from '../../main/engine/dispatch';
 import { importFolder } from '../../main/engine/importer';
 import { getTf } from '../../main/engine/tf/runtime';
+import { inferenceChoice } from '../../main/engine/inference/inference-runtime';
 import { loadPredictor } from '../../main/engine/training/predict';
 import { flowersDir, modelsDir, tempDir } from '../helpers/paths';
 import { resultOf, runToEnd } from '../helpers/jobs';
@@ -46,20 +47,19 @@ export async function run(): Promise<Figures> {
     clearInterval(sampler);
     log(`retrain on cached codes: ${retrainSeconds.toFixed(1)} s, test accuracy ${again.result.accuracy.test}`);
 
-    const { tf } = await getTf();
+    const { runtime: tfRuntime } = await getTf();
     const image = firstImage(photos);
-    const predictor = await loadPredictor(engine.db, { modelsDir, pool: engine.compute });
-    const tensors = tf.memory().numTensors;
-    await predictor.probabilities([image]); // warm-up
-    const times: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const s = process.hrtime.bigint();
-      await predictor.probabilities([image]);
-      times.push(Number(process.hrtime.bigint() - s) / 1e6);
+    const onnx = await warmPrediction(engine, image);
+    // The same model on TF.js (the runtime this process loaded), for comparison.
+    const saved = process.env.GRAFT_RUNTIME;
+    process.env.GRAFT_RUNTIME = tfRuntime;
+    let tfjs: Awaited<ReturnType<typeof warmPrediction>>;
+    try {
+      tfjs = await warmPrediction(engine, image);
+    } finally {
+      if (saved === undefined) delete process.env.GRAFT_RUNTIME;
+      else process.env.GRAFT_RUNTIME = saved;
     }
-    const tensorGrowth = tf.memory().numTensors - tensors;
-    predictor.dispose();
-    times.sort((a, b) => a - b);
     return {
       trainingImages: imported.newImages,
       trainingImportSeconds: round(importSeconds),
@@ -69,9 +69,11 @@ export async function run(): Promise<Figures> {
       trainingRetrainSeconds: round(retrainSeconds),
       trainingRetrainTestAccuracy: again.result.accuracy.test ?? 0,
       trainingEpochs: first.epochs,
-      predictWarmMsPerImage: round(times[Math.floor(times.length / 2)], 1),
-      predictViews: predictor.model.views.length,
-      predictTensorGrowth: tensorGrowth,
+      predictWarmMsPerImage: onnx.ms,
+      predictRuntime: onnx.runtime,
+      [`predictWarmMsPerImage_${tfRuntime}`]: tfjs.ms,
+      predictViews: onnx.views,
+      predictTensorGrowth: onnx.tensorGrowth + tfjs.tensorGrowth,
       trainingPeakRssMB: round(peak / 2 ** 20, 0),
       trainingProcessMaxRssMB: round(process.resourceUsage().maxRSS / 1024, 0),
       trainingLoadAverageBefore: round(loadBefore),
@@ -92,6 +94,26 @@ async function train(engine: Engine, options: { seed?: number } = {}): Promise<{
   offEpoch();
   offProgress();
   return { result: resultOf(f), epochs };
+}
+
+/** Median of ten warm one-photo predictions with the current model, on the runtime GRAFT_RUNTIME chooses. */
+async function warmPrediction(engine: Engine, image: string): Promise<{ ms: number; runtime: string; views: number; tensorGrowth: number }> {
+  const { tf, runtime } = await getTf();
+  const predictor = await loadPredictor(engine.db, { modelsDir, pool: engine.compute });
+  const tensors = tf.memory().numTensors;
+  try {
+    await predictor.probabilities([image]); // warm-up
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const s = process.hrtime.bigint();
+      await predictor.probabilities([image]);
+      times.push(Number(process.hrtime.bigint() - s) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    return { ms: Math.round(times[Math.floor(times.length / 2)] * 10) / 10, runtime: inferenceChoice().onnx ? 'onnx' : runtime, views: predictor.model.views.length, tensorGrowth: tf.memory().numTensors - tensors };
+  } finally {
+    predictor.dispose();
+  }
 }
 
 function firstImage(dir: string): string {

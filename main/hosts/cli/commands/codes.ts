@@ -2,6 +2,7 @@ import { DEFAULTS } from '../../../../shared/defaults';
 import { GraftError } from '../../../engine';
 import type { Command } from '../command';
 import { runJob } from '../job-waiter';
+import { noteSlowRuntime } from '../runtime-note';
 import { describe, optionLines } from '../setting-options';
 
 export const codesCommand: Command = {
@@ -37,6 +38,7 @@ export const codesCommand: Command = {
     if (f.status === 'cancelled' || !r || r.cancelled) {
       throw new GraftError('cancelled', `Cancelled after computing ${r?.computed ?? 'some'} codes; they are kept. Run "graft codes" again to compute the rest.`);
     }
+    if (r.computed > 0) await noteSlowRuntime(ctx, engine);
     const json = {
       backbone,
       computed: r.computed,

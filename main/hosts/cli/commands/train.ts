@@ -3,6 +3,7 @@ import type { JobResult } from '../../../../shared/jobs';
 import { GraftError } from '../../../engine';
 import type { Command } from '../command';
 import { resultOf, runJob } from '../job-waiter';
+import { noteSlowRuntime } from '../runtime-note';
 import { describe, formatFractions, optionLines, parseCount, parseRate, switchFlag, switchOptions, switchValue } from '../setting-options';
 import type { RunDetail } from '../../../../shared/api/training';
 
@@ -79,6 +80,7 @@ export const trainCommand: Command = {
     try {
       const finished = await runJob(ctx, engine, 'train', () => engine.call('train.start', options));
       const result = resultOf(finished, 'Training was cancelled; the previous model was kept.');
+      await noteSlowRuntime(ctx, engine);
       if (ctx.json) return { json: result };
       const run = await engine.call('runs.get', { id: result.runId });
       return { json: result, text: trainText(result, run) };
