@@ -38,3 +38,17 @@ export function assertReportedRuntime(reported: unknown): void {
   else if (loadOnnxRuntime().ok) assert.equal(reported, 'onnx', 'ONNX Runtime loads here, so it runs the networks');
   else assert.ok(reported === 'wasm' || reported === 'tfjs-node', `runtime ${String(reported)}`);
 }
+
+/**
+ * The lines of a `graft` run's stderr that Graft wrote. libtensorflow 2.21 (tfjs-node staged
+ * from the tensorflow-cpu wheel) prints an absl preamble and a oneDNN notice from a static
+ * initializer, before TF_CPP_MIN_LOG_LEVEL can apply; only TF_ENABLE_ONEDNN_OPTS=0 stops
+ * them, and that halves native TensorFlow's speed (20.7 against 10.6 images/s measured), so
+ * tests that count Graft's own lines leave those two out.
+ */
+export function graftStderrLines(stderr: string): string[] {
+  return stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !/^WARNING: All log messages before absl::InitializeLog\(\)/.test(l) && !/^I\d{4} [\d:.]+\s+\d+ port\.cc:\d+\] oneDNN custom operations are on/.test(l));
+}

@@ -17,7 +17,7 @@ import { openProject } from '../../main/engine/catalogue/open';
 import { getBackbone } from '../../main/engine/tf/registry';
 import { addFilesToCatalogue, listImageFiles } from '../helpers/catalogue-fixtures';
 import { flowersMiniDir, graftBin, modelsDir, tempDir, testdataDir } from '../helpers/paths';
-import { BACKEND_OF, forcedRuntime } from '../helpers/runtime';
+import { BACKEND_OF, forcedRuntime, graftStderrLines } from '../helpers/runtime';
 import { codesOnRuntime } from '../helpers/runtime-codes-worker';
 
 /** Every built-in entry whose files ship in ../shared/models: three at 224, the TF Hub graph at 224, two at 320. */
@@ -113,7 +113,7 @@ describe('TF.js runtimes: GRAFT_RUNTIME, graft doctor, and tfjs-node against was
       const r = graft(['codes', '--project', project, '--backbone', 'mobilenet_v1_0.25_224'], { GRAFT_RUNTIME: 'tfjs-node' });
       assert.notEqual(r.status, 0);
       // Besides progress lines, exactly one: the reason and the fix, no stack trace.
-      const lines = r.stderr.trim().split('\n').filter((l) => !/^(load|codes): /.test(l));
+      const lines = graftStderrLines(r.stderr).filter((l) => !/^(load|codes): /.test(l));
       assert.equal(lines.length, 1, r.stderr);
       assert.match(lines[0], /^graft codes: GRAFT_RUNTIME=tfjs-node, but @tensorflow\/tfjs-node (is not installed|does not load)/);
       assert.match(lines[0], /npm run stage:tfjs-node/);

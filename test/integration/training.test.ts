@@ -24,7 +24,7 @@ import { withVote } from '../../main/engine/model/vote';
 import { decodeModel } from '../../main/engine/model/stored-model';
 import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
 import { resultOf, runToEnd } from '../helpers/jobs';
-import { assertTestRuntime } from '../helpers/runtime';
+import { assertTestRuntime, graftStderrLines } from '../helpers/runtime';
 
 const tmp = tempDir('graft-training-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
@@ -155,7 +155,7 @@ describe('training on flowers-mini', () => {
       const r = graft(args);
       assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}`);
       assert.equal(r.stdout, '');
-      const lines = r.stderr.trim().split('\n');
+      const lines = graftStderrLines(r.stderr);
       assert.equal(lines.length, 1, r.stderr);
       assert.match(lines[0], reason);
     }

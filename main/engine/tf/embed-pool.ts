@@ -13,7 +13,7 @@ import { GraftError } from '../errors';
 import type { WorkerReply, WorkerRequest } from './embed-protocol';
 import type { TunedLayer } from './backbone';
 import type { BackboneSpec } from './registry';
-import { quietNativeTensorFlowLogs, type RuntimeName } from './runtime';
+import { pinNativeTensorFlow, quietNativeTensorFlowLogs, type RuntimeName } from './runtime';
 
 export interface PoolOptions {
   /** Worker threads; default one per core with wasm/cpu, one with native TensorFlow. */
@@ -121,6 +121,7 @@ export class EmbedPool {
         if (msg.type === 'ready') {
           started = true;
           this.runtime = msg.runtime;
+          if (msg.runtime === 'tfjs-node') pinNativeTensorFlow();
           this.dim = msg.dim;
           this.fast = msg.fast;
           this.slowReason = msg.slowReason;

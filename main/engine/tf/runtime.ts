@@ -21,7 +21,7 @@
  * fails because Emscripten starts its pthreads from `blob:` URLs that Node's Worker rejects
  * (ERR_WORKER_PATH). Measured here: forcing it → "WASM backend not initialized".
  */
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import type { RuntimeChoice, RuntimeName, RuntimeReport, TfjsRuntimeStatus } from '../../../shared/api/codes';
 import { GraftError } from '../errors';
 
@@ -70,6 +70,24 @@ export function quietNativeTensorFlowLogs(): void {
   if (isMainThread && process.env.TF_CPP_MIN_LOG_LEVEL === undefined) process.env.TF_CPP_MIN_LOG_LEVEL = '2';
 }
 
+/** What a worker thread tells its parent when it starts native TensorFlow (see pinNativeTensorFlow). */
+export const NATIVE_TENSORFLOW_STARTED = 'native-tensorflow-started';
+
+let pinned = false;
+
+/**
+ * Keeps native TensorFlow loaded on the main thread once a worker thread uses it. Node unloads
+ * a native addon when the last thread that loaded it exits, but libtensorflow leaves exit
+ * handlers behind: once it is unmapped, they crash the process as it exits (a segfault after
+ * `graft export` had written everything). Loaded once here too, it stays mapped to the end.
+ */
+export function pinNativeTensorFlow(): void {
+  if (!isMainThread || pinned) return;
+  pinned = true;
+  quietNativeTensorFlowLogs();
+  tryTfjsNode();
+}
+
 /**
  * One promise per thread: module state is per worker thread in Node, so each extraction
  * worker initialises its own backend, which is exactly what we want.
@@ -113,6 +131,7 @@ async function initialise(options: RuntimeOptions): Promise<TfRuntime> {
     const node = tryTfjsNode();
     if (node.tf && (await node.tf.setBackend('tensorflow'))) {
       await node.tf.ready();
+      if (!isMainThread) parentPort?.postMessage({ type: NATIVE_TENSORFLOW_STARTED });
       const binding = (node.tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
       return {
         tf: node.tf,

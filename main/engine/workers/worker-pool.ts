@@ -18,7 +18,7 @@ import path from 'node:path';
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { GraftError } from '../errors';
 import type { ErrorCode } from '../../../shared/contract';
-import { quietNativeTensorFlowLogs } from '../tf/runtime';
+import { NATIVE_TENSORFLOW_STARTED, pinNativeTensorFlow, quietNativeTensorFlowLogs } from '../tf/runtime';
 import { sharedCancelFlag } from './cancel-token';
 import type { FromWorker, TaskEvent, TaskInput, TaskName, TaskOutput, TaskProgress, ToWorker } from './task-types';
 
@@ -214,7 +214,8 @@ export class WorkerPool {
     return slot;
   }
 
-  #receive(slot: Slot, msg: FromWorker): void {
+  #receive(slot: Slot, msg: FromWorker | { type: typeof NATIVE_TENSORFLOW_STARTED }): void {
+    if (msg.type === NATIVE_TENSORFLOW_STARTED) return pinNativeTensorFlow();
     const p = this.#pending.get(msg.id);
     if (!p) return;
     if (msg.type === 'progress') return p.onProgress?.(msg.progress);
