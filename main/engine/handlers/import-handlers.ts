@@ -12,7 +12,7 @@ const IMPORT_AREAS: CatalogueArea[] = ['images', 'classes', 'labels'];
 
 /** project.status, import.start, images.*, jobs.*. */
 export const importHandlers: Pick<HandlerMap<ImportMethod>, ImportMethod> = {
-  'project.status': (engine) => ({ ...getStatus(engine.db), path: engine.projectPath! }),
+  'project.status': (engine) => ({ ...getStatus(engine.db), path: engine.projectPath!, readOnly: engine.readOnlyReason }),
 
   /**
    * Starts importing a folder as a job: progress arrives as `job.progress`, images

@@ -38,7 +38,8 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
   },
 
   'runs.list': (engine) => {
-    if (!engine.jobs.isRunning('train')) reconcileInterruptedRuns(engine.db);
+    // A read-only project keeps its interrupted runs as they are; listing them must not write.
+    if (!engine.jobs.isRunning('train') && engine.readOnlyReason === null) reconcileInterruptedRuns(engine.db);
     return listRuns(engine.db);
   },
   'runs.get': (engine, p) => getRun(engine.db, p.id),
