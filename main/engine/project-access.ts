@@ -8,6 +8,7 @@ import type { MethodName } from '../../shared/api';
  */
 export const PROJECT_ACCESS: Record<MethodName, 'reads' | 'changes' | 'none'> = {
   'project.status': 'reads',
+  'import.check': 'none',
   'import.start': 'changes',
   'images.count': 'reads',
   'images.list': 'reads',
