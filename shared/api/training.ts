@@ -229,6 +229,13 @@ export interface PredictionItem {
   top: Array<{ label: string; probability: number }>;
   /** Set instead of `top` when the image could not be read. */
   error?: string;
+  /**
+   * How like the nearest photo the model was trained on (about 1 for a look-alike), when the
+   * model can tell (a run with the neighbour vote; not an exported model).
+   */
+  similarity?: number;
+  /** The photo is unlike anything the model was trained on: its top class is a guess. With `similarity`. */
+  unfamiliar?: boolean;
 }
 
 export interface PredictResult {

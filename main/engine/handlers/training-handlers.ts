@@ -4,7 +4,7 @@ import type { HandlerMap } from '../dispatch';
 import { GraftError } from '../errors';
 import { loadExportedModel } from '../export/exported-model';
 import { findMistakes } from '../training/find-mistakes';
-import { expandInputs, predictFiles, topK } from '../training/predict';
+import { asClassifier, expandInputs, predictFiles, predictionOf } from '../training/predict';
 import { deleteRun, getRun, listRuns, reconcileInterruptedRuns, setCurrentRun } from '../catalogue/runs';
 import { runTraining } from '../training/train';
 
@@ -84,7 +84,7 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
       ctx.progress('load', 0, 1);
       const exported = p.modelDir ? await loadExportedModel(p.modelDir, engine.compute) : null;
       try {
-        const predictor = exported ?? (await engine.predictors.get(p.runId));
+        const predictor = exported ? { runId: exported.runId, ...asClassifier(exported) } : await engine.predictors.get(p.runId);
         ctx.progress('load', 1, 1);
         const predictions = await predictFiles(predictor, files, {
           top: p.top,
@@ -104,7 +104,7 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
     const predictor = await engine.predictors.get();
     const source = p.path ? expandInputs([p.path])[0] : Buffer.from(p.base64!, 'base64');
     if (!p.path && (source as Buffer).length === 0) throw new GraftError('bad_image', 'The dropped data is empty.');
-    const [probs] = await predictor.probabilities([source]);
-    return { path: p.path ? (source as string) : (p.name ?? 'dropped image'), top: topK(predictor.classes, probs, p.top) };
+    const [result] = await predictor.classify([source]);
+    return predictionOf(predictor, p.path ? (source as string) : (p.name ?? 'dropped image'), result, p.top);
   },
 };
