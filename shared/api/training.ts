@@ -236,6 +236,8 @@ export interface PredictionItem {
   similarity?: number;
   /** The photo is unlike anything the model was trained on: its top class is a guess. With `similarity`. */
   unfamiliar?: boolean;
+  /** A small JPEG of the image as a data: URL, when predict.start was asked for thumbnails. */
+  thumbnail?: string;
 }
 
 export interface PredictResult {
@@ -272,6 +274,8 @@ export const trainingMethods = {
       runId: runId.optional(),
       modelDir: z.string().min(1).max(4096).optional(),
       strict: z.boolean().default(false),
+      /** The first this many readable images also come with a small thumbnail (the studio's folder predictions). */
+      thumbnails: z.number().int().min(0).max(1000).default(0),
     }).refine((p) => !(p.modelDir && p.runId), 'Give either a run of the project or an exported model folder, not both'),
     returns<{ jobId: string }>(),
   ),

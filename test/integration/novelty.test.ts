@@ -10,11 +10,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import sharp from 'sharp';
 import { Engine } from '../../main/engine/engine';
 import { call } from '../../main/engine/dispatch';
 import { importFolder } from '../../main/engine/importer';
 import { resultOf, runToEnd } from '../helpers/jobs';
+import { stripesPng } from '../helpers/image-fixtures';
 import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir, testdataDir } from '../helpers/paths';
 
 const tmp = tempDir('graft-novelty-');
@@ -35,12 +35,8 @@ before(async () => {
     const mini = new Set(fs.readdirSync(path.join(flowersMiniDir, cls)));
     unseenFlowers.push(...fs.readdirSync(path.join(flowersDir, cls)).filter((f) => !mini.has(f)).sort().slice(0, 10).map((f) => path.join(flowersDir, cls, f)));
   }
-  // Diagonal stripes in two saturated colours: nothing a flower photo looks like.
-  const side = 256;
-  const rgb = Buffer.alloc(side * side * 3);
-  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) rgb.set(((x + y) >> 4) % 2 ? [20, 40, 230] : [250, 240, 20], (y * side + x) * 3);
   fs.mkdirSync(path.dirname(pattern));
-  await sharp(rgb, { raw: { width: side, height: side, channels: 3 } }).png().toFile(pattern);
+  fs.writeFileSync(pattern, await stripesPng());
   const engine = new Engine(project, { modelsDir });
   try {
     await importFolder(engine.db, flowersMiniDir);

@@ -92,6 +92,7 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
           signal: ctx.signal,
           onProgress: (done, total) => ctx.progress('predict', done, total),
         });
+        await addThumbnails(engine, predictions.slice(0, p.thumbnails), ctx.signal);
         return { runId: predictor.runId, predictions };
       } finally {
         exported?.dispose();
@@ -108,3 +109,25 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
     return predictionOf(predictor, p.path ? (source as string) : (p.name ?? 'dropped image'), result, p.top);
   },
 };
+
+/** Long side of a folder prediction's thumbnail: the predict pane's cards show 112 px, at 2× for sharp screens. */
+const PREDICT_THUMBNAIL_SIDE = 224;
+
+/**
+ * Thumbnails for predicted files, so the studio shows the photos rather than placeholders:
+ * decoded in the media workers (which bound how many at once); a file that cannot be
+ * shown keeps its prediction without one.
+ */
+async function addThumbnails(engine: Engine, items: PredictionItem[], signal: AbortSignal): Promise<void> {
+  await Promise.all(
+    items.map(async (item) => {
+      if (item.error) return;
+      try {
+        const jpeg = await engine.media.run('render-preview', { paths: [item.path], longSide: PREDICT_THUMBNAIL_SIDE }, { signal });
+        item.thumbnail = `data:image/jpeg;base64,${Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength).toString('base64')}`;
+      } catch (err) {
+        if (signal.aborted) throw err;
+      }
+    }),
+  );
+}
