@@ -102,7 +102,9 @@ function openForReading(abs: string): Db {
   } catch (err) {
     db.close();
     const code = (err as { code?: string }).code ?? '';
-    if (!/^SQLITE_(CANTOPEN|READONLY)/.test(code)) throw err;
+    // Only where the folder itself is read-only: elsewhere the latest transactions may sit
+    // in the journal, which a copy of the file alone would miss.
+    if (!/^SQLITE_(CANTOPEN|READONLY)/.test(code) || canWrite(path.dirname(abs))) throw err;
   }
   const bytes = fs.readFileSync(abs);
   // Bytes 18 and 19 of the header name the journal mode; a snapshot in memory has no WAL.

@@ -9,13 +9,13 @@ export const statusCommand: Command = {
     'Counts images (identical files count once) per class, unlabelled images, unresolved',
     'label conflicts and images whose files are all missing from disk.',
     'A project whose file or folder is read-only is shown all the same; changes to it are refused.',
-    '--json prints {"images":N,"classes":{name:N},"unlabelled":N,"conflicts":N,"missing":N,"path":FILE,',
-    '"readOnly":null or why the project cannot be changed}.',
+    '--json prints {"images":N,"classes":{name:N},"unlabelled":N,"conflicts":N,"missing":N,"path":FILE},',
+    'and "readOnly": why the project cannot be changed, when it cannot.',
   ].join('\n'),
   async run(ctx) {
     const engine = ctx.engine({ mustExist: true });
     const s = await engine.call('project.status', {});
-    const json = { images: s.images, classes: s.classes, unlabelled: s.unlabelled, conflicts: s.conflicts, missing: s.missing, path: s.path, readOnly: s.readOnly };
+    const json = { images: s.images, classes: s.classes, unlabelled: s.unlabelled, conflicts: s.conflicts, missing: s.missing, path: s.path, ...(s.readOnly ? { readOnly: s.readOnly } : {}) };
     const width = Math.max(10, ...Object.keys(s.classes).map((c) => c.length));
     const lines = [`${s.path}: ${s.images.toLocaleString('en-US')} image${s.images === 1 ? '' : 's'}`];
     for (const [name, count] of Object.entries(s.classes)) lines.push(`  ${name.padEnd(width)} ${String(count).padStart(7)}`);
