@@ -12,6 +12,7 @@ const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
+const { sourceFiles } = require('./source-files');
 
 const root = path.resolve(__dirname, '..');
 /** Everything `npm run build` reads (tsc: main, shared, test; vite: renderer). */
@@ -24,24 +25,7 @@ const STAMP = path.join('dist', '.build-inputs');
 /** A digest of the build's inputs under `dir`: every file's path and bytes, in a fixed order. */
 function buildInputsHash(dir, inputs = INPUTS) {
   const hash = crypto.createHash('sha256');
-  const visit = (rel) => {
-    const abs = path.join(dir, rel);
-    let st;
-    try {
-      st = fs.statSync(abs);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const name of fs.readdirSync(abs).sort()) {
-        if (name === 'node_modules' || name.startsWith('.')) continue;
-        visit(path.join(rel, name));
-      }
-    } else if (st.isFile()) {
-      hash.update(rel.split(path.sep).join('/')).update('\0').update(fs.readFileSync(abs)).update('\0');
-    }
-  };
-  inputs.forEach(visit);
+  for (const rel of sourceFiles(dir, inputs)) hash.update(rel.split(path.sep).join('/')).update('\0').update(fs.readFileSync(path.join(dir, rel))).update('\0');
   return hash.digest('hex');
 }
 

@@ -28,7 +28,7 @@ describe('npm prepare (bin/prepare.js)', () => {
 
   before(() => {
     fs.mkdirSync(path.join(pkg, 'bin'), { recursive: true });
-    fs.copyFileSync(path.join(repoRoot, 'bin', 'prepare.js'), path.join(pkg, 'bin', 'prepare.js'));
+    for (const script of ['prepare.js', 'source-files.js']) fs.copyFileSync(path.join(repoRoot, 'bin', script), path.join(pkg, 'bin', script));
     // Its "build" makes the outputs prepare looks for and counts itself.
     const build = "const fs=require('fs');fs.mkdirSync('dist/main/hosts/cli',{recursive:true});fs.mkdirSync('dist/renderer',{recursive:true});fs.writeFileSync('dist/main/hosts/cli/graft.js','');fs.writeFileSync('dist/renderer/index.html','');fs.appendFileSync('builds','x')";
     write('package.json', JSON.stringify({ name: 'stand-in', version: '1.0.0', private: true, scripts: { build: `node -e "${build}"` } }));
