@@ -8,7 +8,7 @@
  * `nobody` (a child process's uid), which chmod does bind; as anyone else it runs as is.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +19,8 @@ import { call } from '../../main/engine/dispatch';
 import { importFolder } from '../../main/engine/importer';
 import { openProject } from '../../main/engine/catalogue/open';
 import { resultOf, runToEnd } from '../helpers/jobs';
+import { launchBrowser, uiTestsSkipped } from '../e2e/browser';
+import { screenshotPath } from '../e2e/studio';
 import { flowersMiniDir, graftBin, modelsDir, tempDir, testdataDir } from '../helpers/paths';
 
 const NOBODY = 65534;
@@ -114,6 +116,48 @@ describe('a read-only project', () => {
       assert.match(r.stderr, /can be inspected but not changed: the project file .*flowers\.graft is read-only\. Make it writable/);
     });
   }
+
+  it('the studio (graft serve) shows it read-only, and refuses a relabel with the reason', async (t) => {
+    const child = spawn(process.execPath, [graftBin, 'serve', '--project', project, '--json'], {
+      cwd: home,
+      stdio: 'pipe',
+      env: { ...process.env, HOME: home, XDG_CACHE_HOME: path.join(home, '.cache'), GRAFT_MODELS_DIR: modelsDir },
+      ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+    try {
+      const info = JSON.parse(await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) resolve(out.split('\n')[0]);
+        });
+        child.once('exit', (code) => reject(new Error(`graft serve exited with ${code}`)));
+      })) as { url: string; port: number; token: string };
+      const api = async (method: string, params: unknown) => {
+        const r = await fetch(`http://127.0.0.1:${info.port}/api/call`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-graft-token': info.token }, body: JSON.stringify({ method, params }) });
+        return { status: r.status, body: (await r.json()) as { ok: boolean; value?: any; error?: { code: string; message: string } } };
+      };
+      assert.match((await api('project.status', {})).body.value.readOnly, /is read-only/);
+      const relabel = await api('labels.set', { imageIds: [1], classId: null });
+      assert.equal(relabel.status, 409);
+      assert.equal(relabel.body.error?.code, 'read_only');
+      assert.match(relabel.body.error?.message ?? '', /can be inspected but not changed/);
+      if (uiTestsSkipped()) return t.skip('GRAFT_SKIP_UI_TESTS=1: the studio was not opened in a browser');
+      const browser = await launchBrowser();
+      try {
+        await browser.page.goto(info.url);
+        const badge = browser.page.getByTestId('read-only');
+        await badge.waitFor();
+        assert.match((await badge.getAttribute('title')) ?? '', /Changes are refused: the project file .* is read-only/);
+        await browser.page.screenshot({ path: screenshotPath('read-only-project') });
+      } finally {
+        await browser.close();
+      }
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  });
 
   it('is left byte for byte as it was, with no journal beside it', () => {
     assert.equal(digest(), sha);
