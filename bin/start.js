@@ -15,29 +15,17 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { findElectron, ensureElectronSqlite, root } = require('./electron-native');
+const { sourceFiles } = require('./source-files');
 
 const log = (m) => process.stderr.write(`${m}\n`);
 
 function newestMtime(entries) {
-  let newest = 0;
-  const visit = (p) => {
-    let st;
-    try {
-      st = fs.statSync(p);
-    } catch {
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const name of fs.readdirSync(p)) if (name !== 'node_modules' && !name.startsWith('.')) visit(path.join(p, name));
-    } else newest = Math.max(newest, st.mtimeMs);
-  };
-  entries.forEach(visit);
-  return newest;
+  return sourceFiles(root, entries).reduce((newest, rel) => Math.max(newest, fs.statSync(path.join(root, rel)).mtimeMs), 0);
 }
 
 function outdated(output, sources) {
   if (!fs.existsSync(output)) return true;
-  return newestMtime(sources.map((s) => path.join(root, s))) > fs.statSync(output).mtimeMs;
+  return newestMtime(sources) > fs.statSync(output).mtimeMs;
 }
 
 function run(what, args) {

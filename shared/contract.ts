@@ -55,6 +55,8 @@ export type ErrorCode =
   | 'no_runtime'
   | 'no_trained_model'
   | 'disk_full'
+  /** The project can be read but not written (its file or folder is read-only). */
+  | 'read_only'
   | 'internal';
 
 export interface ApiErrorPayload {

@@ -82,6 +82,8 @@ export interface ProjectStatus {
   unlabelled: number;
   conflicts: number;
   missing: number;
+  /** Why the project can be inspected but not changed (its file or folder is read-only), or null. */
+  readOnly: string | null;
 }
 
 /** Jobs are typed in jobs.ts; re-exported here, where the other domain types live. */

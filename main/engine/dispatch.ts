@@ -8,6 +8,7 @@ import { codesHandlers } from './handlers/codes-handlers';
 import { trainingHandlers } from './handlers/training-handlers';
 import { exportHandlers } from './handlers/export-handlers';
 import { insightsHandlers } from './handlers/insights-handlers';
+import { PROJECT_ACCESS } from './project-access';
 
 export type Handler<M extends MethodName> = (engine: Engine, params: ParsedParams<M>) => Promise<Result<M>> | Result<M>;
 export type HandlerMap<K extends MethodName> = { [M in K]: Handler<M> };
@@ -37,6 +38,7 @@ export async function dispatch(engine: Engine, method: unknown, params: unknown)
     return { ok: false, error: { code: 'invalid_params', message: `Invalid arguments for ${method}${where}: ${first?.message ?? 'malformed'}` } };
   }
   try {
+    if (PROJECT_ACCESS[method] === 'changes') engine.refuseChangesIfReadOnly();
     const handler = handlers[method] as (e: Engine, p: unknown) => unknown;
     const value = await handler(engine, parsed.data);
     return { ok: true, value };

@@ -4,7 +4,7 @@ import type { MethodName, Params, Result } from '../../shared/api';
 import type { Envelope } from '../../shared/contract';
 import type { ApiEvents, EventName } from '../../shared/events';
 import type { Db } from './catalogue/open';
-import { openProject } from './catalogue/open';
+import { openProject, readOnlyReason } from './catalogue/open';
 import { call, dispatch } from './dispatch';
 import { GraftError } from './errors';
 import { ImageAssets, type ImageAsset, type ImageKind } from './images/image-assets';
@@ -38,6 +38,8 @@ export class Engine {
   /** Worker threads for images: reading, hashing, decoding, thumbnails and previews. */
   readonly media = new WorkerPool({ purpose: 'decoding' });
   #db: Db | null = null;
+  /** Why the open catalogue is read-only (set when it was opened so), or null. */
+  #readOnly: string | null = null;
   readonly #events = new EventEmitter();
   #closed = false;
 
@@ -70,8 +72,26 @@ export class Engine {
     }
     // Opened on first use, so a call that fails its own checks first (an import of a folder
     // that does not exist) never creates an empty project file.
-    this.#db = openProject(this.projectPath);
+    const reason = readOnlyReason(this.projectPath);
+    this.#db = openProject(this.projectPath, { readonly: reason !== null });
+    this.#readOnly = reason;
     return this.#db;
+  }
+
+  /**
+   * Why this project can be inspected but not changed (its file or folder is read-only),
+   * or null. Asked without opening the file, so a call refused for it creates nothing.
+   */
+  get readOnlyReason(): string | null {
+    if (this.#db) return this.#readOnly;
+    return this.projectPath === null ? null : readOnlyReason(this.projectPath);
+  }
+
+  /** GraftError('read_only') when the project may not be changed: before a call that would. */
+  refuseChangesIfReadOnly(): void {
+    const reason = this.readOnlyReason;
+    if (reason === null) return;
+    throw new GraftError('read_only', `This project can be inspected but not changed: ${reason}. Make it writable (or copy it to a folder you can write) and open it again.`);
   }
 
   get hasProject(): boolean {

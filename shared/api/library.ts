@@ -36,12 +36,27 @@ export type ImageFilter = z.infer<typeof imageFilter>;
 export const imageSort = z.enum(['imported', 'name', 'class', 'size', 'list']);
 export type ImageSort = z.infer<typeof imageSort>;
 
+export interface ImportFolderCheck {
+  /** The absolute folder the import would read. */
+  folder: string;
+  /** Where relative folders start: the project's folder. */
+  base: string;
+  /** Why importing it would fail (no such folder, a file, unreadable), or null. */
+  problem: string | null;
+}
+
 export const libraryMethods = {
   'project.status': method(z.object({}), returns<ProjectStatus>()),
 
+  /**
+   * A folder to import: a relative one starts at the project's folder (`base`), `~` at the
+   * user's home. `folder` is what the import would read; `problem` why it could not, or null.
+   */
+  'import.check': method(z.object({ folder: z.string().min(1).max(4096) }), returns<ImportFolderCheck>()),
+  /** Starts importing `folder` (resolved as import.check says); `folder` in the result is the one read. */
   'import.start': method(
     z.object({ folder: z.string().min(1).max(4096) }),
-    returns<{ jobId: string }>(),
+    returns<{ jobId: string; folder: string }>(),
   ),
 
   'images.count': method(z.object({ filter: imageFilter.default({}) }), returns<{ count: number }>()),

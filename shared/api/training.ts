@@ -229,6 +229,15 @@ export interface PredictionItem {
   top: Array<{ label: string; probability: number }>;
   /** Set instead of `top` when the image could not be read. */
   error?: string;
+  /**
+   * How like the nearest photo the model was trained on (about 1 for a look-alike), when the
+   * model can tell (a run with the neighbour vote; not an exported model).
+   */
+  similarity?: number;
+  /** The photo is unlike anything the model was trained on: its top class is a guess. With `similarity`. */
+  unfamiliar?: boolean;
+  /** A small JPEG of the image as a data: URL, when predict.start was asked for thumbnails. */
+  thumbnail?: string;
 }
 
 export interface PredictResult {
@@ -265,6 +274,8 @@ export const trainingMethods = {
       runId: runId.optional(),
       modelDir: z.string().min(1).max(4096).optional(),
       strict: z.boolean().default(false),
+      /** The first this many readable images also come with a small thumbnail (the studio's folder predictions). */
+      thumbnails: z.number().int().min(0).max(1000).default(0),
     }).refine((p) => !(p.modelDir && p.runId), 'Give either a run of the project or an exported model folder, not both'),
     returns<{ jobId: string }>(),
   ),

@@ -5,6 +5,7 @@
  * checked in the catalogue itself (the SQLite file, opened separately).
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -49,16 +50,25 @@ describe('labelling studio (Chromium, web transport)', () => {
 
   it('explains a folder that does not exist, in the dialog', async () => {
     await page.getByTestId('first-run-import').click();
-    await page.getByTestId('import-folder-input').fill(path.join(tmp.dir, 'no-such-folder'));
+    // Typed relative: it starts at the project's folder, and the dialog says where it leads.
+    await page.getByTestId('import-folder-input').fill('no-such-folder');
+    const resolved = await page.getByTestId('import-resolved').innerText();
+    assert.ok(resolved.includes(path.join(tmp.dir, 'no-such-folder')), `the absolute folder is shown before importing, got "${resolved}"`);
+    assert.match(resolved, /does not exist/);
     await page.getByTestId('import-start').click();
     const error = await page.getByTestId('import-error').innerText();
     assert.ok(error.length > 10, `an explanation, got "${error}"`);
     assert.equal(studio.readCatalogue((db) => db.prepare('SELECT COUNT(*) FROM images').pluck().get()), 0);
   });
 
-  it('imports flowers-mini through the import dialog and summarises it', async () => {
-    await page.getByTestId('import-folder-input').fill(flowersMiniDir);
+  it('imports flowers-mini through the import dialog, typed relative to the project, and summarises it', async () => {
+    // Relative to the project's folder, not to the server's working folder (the checkout).
+    fs.symlinkSync(flowersMiniDir, path.join(tmp.dir, 'flowers-mini'));
+    assert.equal(fs.existsSync(path.resolve('flowers-mini')), false, 'the server\'s working folder holds no such folder');
+    await page.getByTestId('import-folder-input').fill('flowers-mini');
     assert.equal(await page.getByTestId('import-error').count(), 0, 'editing the path clears the old refusal');
+    await page.getByTestId('import-resolved').filter({ hasText: path.join(tmp.dir, 'flowers-mini') }).waitFor();
+    assert.doesNotMatch(await page.getByTestId('import-resolved').innerText(), /does not exist/);
     await snap(page, '02-import-dialog');
     // Every state the progress view shows: its percentage and its bar must say the same.
     await page.evaluate(() => {

@@ -15,8 +15,9 @@ import type { Page } from 'playwright-core';
 import type { RunDetail } from '../../shared/api/training';
 import { DEFAULTS } from '../../shared/defaults';
 import { call } from '../../main/engine/dispatch';
-import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
+import { flowersDir, flowersMiniDir, graftBin, modelsDir, tempDir, testdataDir } from '../helpers/paths';
 import { resultOf, runToEnd } from '../helpers/jobs';
+import { stripesPng } from '../helpers/image-fixtures';
 import { launchBrowser, type LaunchedBrowser } from './browser';
 import { startStudio, type Studio } from './studio';
 import { waitFor } from './catalogue-checks';
@@ -421,12 +422,33 @@ describe('train, predict and export (Chromium, web transport)', () => {
     await page.getByTestId('predict-count').filter({ hasText: '22 images' }).waitFor({ timeout: 120_000 });
     const folderRows = await page
       .getByTestId('predict-row')
-      .evaluateAll((els) => els.map((e) => ({ name: e.getAttribute('data-name')!, label: e.querySelectorAll('td')[1]?.textContent?.trim() })));
+      .evaluateAll((els) => els.map((e) => ({ name: e.getAttribute('data-name')!, label: e.querySelector('[data-testid=predict-row-label]')?.textContent?.trim() })));
     const daisies = folderRows.filter((r) => r.name.startsWith(daisyDir));
     assert.equal(daisies.length, fs.readdirSync(daisyDir).length, 'one row per image in the folder');
     const expected = resultOf(await runToEnd(studio.engine, 'predict', () => call(studio.engine, 'predict.start', { paths: [daisyDir], top: 5 })));
     for (const p of expected.predictions) assert.equal(daisies.find((r) => r.name === p.path)?.label, p.top[0].label, `${p.path}: same top label as the predict job`);
     await snap(page, '18-predict-table');
+
+    // Photos that fit none of the classes: a cat and a generated pattern, in a folder.
+    const oddities = path.join(tmp.dir, 'not-flowers');
+    fs.mkdirSync(oddities);
+    fs.copyFileSync(path.join(testdataDir, 'chelsea.png'), path.join(oddities, 'cat.png'));
+    fs.writeFileSync(path.join(oddities, 'stripes.png'), await stripesPng());
+    await page.getByTestId('predict-folder-input').fill(oddities);
+    await page.getByTestId('predict-folder-start').click();
+    await page.getByTestId('predict-count').filter({ hasText: '24 images' }).waitFor({ timeout: 120_000 });
+    const flagged = await page.getByTestId('predict-row').filter({ has: page.getByTestId('predict-row-unfamiliar') }).evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
+    for (const name of ['cat.png', 'stripes.png']) assert.ok(flagged.includes(path.join(oddities, name)), `${name} marked unlike the training photos (flagged: ${flagged.join(', ')})`);
+    assert.ok(flagged.filter((n) => n!.startsWith(daisyDir)).length <= 2, 'the daisies are flowers it knows');
+    await snap(page, '18b-predict-table-unfamiliar');
+    // The cards show the folder's photos themselves, and say which fit none of the classes.
+    await page.locator('[aria-label=Layout] button').first().click();
+    const cat = page.locator(`[data-testid=prediction][data-name="${path.join(oddities, 'cat.png')}"]`);
+    await cat.getByTestId('prediction-unfamiliar').waitFor();
+    assert.match((await cat.locator('img').getAttribute('src')) ?? '', /^data:image\/jpeg;base64,/, 'a thumbnail, not a placeholder');
+    const daisyCard = page.locator(`[data-testid=prediction][data-name^="${daisyDir}"]`).first();
+    assert.match((await daisyCard.locator('img').getAttribute('src')) ?? '', /^data:image\/jpeg;base64,/);
+    await snap(page, '18c-predict-cards-unfamiliar');
   });
 
   it('exports the model and its report, lists the files and shows a snippet that loads it', async () => {

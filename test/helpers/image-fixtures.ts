@@ -207,3 +207,10 @@ export async function jpegDeclaring(width = 14_000, height = 14_000): Promise<Bu
   bytes.writeUInt16BE(width, sof + 7);
   return bytes;
 }
+
+/** Diagonal stripes in two saturated colours, as PNG: a picture nothing in a photo set looks like. */
+export function stripesPng(side = 256): Promise<Buffer> {
+  const rgb = Buffer.alloc(side * side * 3);
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) rgb.set(((x + y) >> 4) % 2 ? [20, 40, 230] : [250, 240, 20], (y * side + x) * 3);
+  return sharp(rgb, { raw: { width: side, height: side, channels: 3 } }).png().toBuffer();
+}

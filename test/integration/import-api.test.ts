@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../main/engine/engine';
@@ -50,8 +52,23 @@ describe('import and images API', () => {
     assert.equal(engine.jobs.isRunning(), false);
   });
 
+  it('says where a typed folder leads before importing: a relative one starts at the project\'s folder, ~ at home', async () => {
+    // A folder beside the project that the engine's working folder does not hold.
+    fs.symlinkSync(flowersMiniDir, path.join(tmp.dir, 'flowers-here'));
+    assert.equal(fs.existsSync(path.resolve('flowers-here')), false);
+    assert.deepEqual(await call(engine, 'import.check', { folder: 'flowers-here' }), { folder: path.join(tmp.dir, 'flowers-here'), base: tmp.dir, problem: null });
+    const missing = await call(engine, 'import.check', { folder: 'photos' });
+    assert.equal(missing.folder, path.join(tmp.dir, 'photos'));
+    assert.match(missing.problem ?? '', /does not exist/);
+    assert.equal((await call(engine, 'import.check', { folder: '~/Pictures' })).folder, path.join(os.homedir(), 'Pictures'));
+    assert.equal(fs.existsSync(engine.projectPath!), false, 'checking a folder creates no project file');
+  });
+
   it('imports as a job: progress, catalogue changes as batches land, the summary at the end', async () => {
-    const { jobId } = await call(engine, 'import.start', { folder: flowersMiniDir });
+    // Typed relative to the project's folder, as in the studio's dialog; the result names the folder read.
+    const started = await call(engine, 'import.start', { folder: 'flowers-here' });
+    const { jobId } = started;
+    assert.equal(started.folder, flowersMiniDir);
     assert.match(jobId, /^import-/);
     const busy = await dispatch(engine, 'import.start', { folder: flowersMiniDir });
     assert.equal(!busy.ok && busy.error.code, 'busy', 'one import at a time');

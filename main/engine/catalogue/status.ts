@@ -8,7 +8,7 @@ import type { Db } from './open';
  * `missing` counts images none of whose files is on disk any more (their labels and
  * codes are kept, so restoring the files brings them back).
  */
-export function getStatus(db: Db): ProjectStatus {
+export function getStatus(db: Db): Omit<ProjectStatus, 'readOnly'> {
   const images = count(db, `SELECT COUNT(*) AS n FROM images`);
   const classes: Record<string, number> = {};
   const rows = db

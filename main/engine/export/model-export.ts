@@ -12,6 +12,7 @@ import { GraftError } from '../errors';
 import { getBackbone } from '../tf/registry';
 import { resolveWeights } from '../tf/weights';
 import type { StoredModel } from '../model/stored-model';
+import type { NoveltyCalibration } from '../model/novelty';
 import { appVersion, tfjsVersion } from './app-version';
 import type { ExportStep } from './export-types';
 import { buildGraphModelExport } from './graph-model-export';
@@ -45,6 +46,8 @@ export interface GraftMetadata {
   ensembleMembers: number;
   /** The neighbour vote among them (main/engine/model/vote.ts): how many labelled images vote (training and validation). */
   neighbourVote: { voters: number } | null;
+  /** Below `threshold`, the mean per-network cosine to the nearest voter, a photo is unlike anything the model was trained on (main/engine/model/novelty.ts). */
+  novelty: NoveltyCalibration | null;
   fineTuned: boolean;
   input: { name: string; shape: Array<number | null>; dtype: 'float32' };
   output: { name: string; shape: Array<number | null>; meaning: string };
@@ -132,6 +135,7 @@ export async function exportModel(step: ExportStep, run: RunDetail, stored: Stor
       views: stored.views,
       ensembleMembers: stored.head.members.length,
       neighbourVote: voteOf(stored),
+      novelty: stored.novelty ?? null,
       fineTuned: Boolean(stored.fineTuned),
       input: { name: built.inputName, shape: [null, built.inputSize, built.inputSize, 3], dtype: 'float32' },
       output: { name: built.outputName, shape: [null, stored.classes.length], meaning: 'class probabilities, in the order of "labels"' },

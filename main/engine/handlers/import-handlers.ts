@@ -1,27 +1,47 @@
+import path from 'node:path';
 import type { CatalogueArea } from '../../../shared/events';
 import { countImages, getImage, imagesAtPaths, listImageIds, listImages } from '../catalogue/images';
 import { getStatus } from '../catalogue/status';
 import type { HandlerMap } from '../dispatch';
+import type { Engine } from '../engine';
 import { importFolder } from '../importer/import-folder';
-import { resolveImportRoot } from '../importer/scan';
+import { GraftError } from '../errors';
+import { absoluteImportFolder, resolveImportRoot } from '../importer/scan';
 
-type ImportMethod = 'project.status' | 'import.start' | 'images.count' | 'images.list' | 'images.ids' | 'images.get' | 'images.resolve' | 'jobs.list' | 'jobs.cancel';
+type ImportMethod = 'project.status' | 'import.check' | 'import.start' | 'images.count' | 'images.list' | 'images.ids' | 'images.get' | 'images.resolve' | 'jobs.list' | 'jobs.cancel';
 
 /** Where an import's changes show: new images, new classes from folder names, labels and conflicts. */
 const IMPORT_AREAS: CatalogueArea[] = ['images', 'classes', 'labels'];
 
-/** project.status, import.start, images.*, jobs.*. */
+/** Where a relative import folder starts: the project's own folder. */
+function importBase(engine: Engine): string {
+  return engine.projectPath === null ? process.cwd() : path.dirname(engine.projectPath);
+}
+
+/** project.status, import.check, import.start, images.*, jobs.*. */
 export const importHandlers: Pick<HandlerMap<ImportMethod>, ImportMethod> = {
-  'project.status': (engine) => ({ ...getStatus(engine.db), path: engine.projectPath! }),
+  'project.status': (engine) => ({ ...getStatus(engine.db), path: engine.projectPath!, readOnly: engine.readOnlyReason }),
 
   /**
    * Starts importing a folder as a job: progress arrives as `job.progress`, images
    * appear batch by batch (`catalogue.changed`), and `job.finished` carries the
    * ImportSummary. The folder is checked first, so a typo fails the call itself.
    */
+  'import.check': async (engine, p) => {
+    const base = importBase(engine);
+    const folder = absoluteImportFolder(p.folder, base);
+    try {
+      await resolveImportRoot(folder);
+      return { folder, base, problem: null };
+    } catch (err) {
+      if (err instanceof GraftError) return { folder, base, problem: err.message };
+      throw err;
+    }
+  },
+
   'import.start': async (engine, p) => {
     // The folder first: a typo must not create an empty project file.
-    const root = await resolveImportRoot(p.folder);
+    const root = await resolveImportRoot(absoluteImportFolder(p.folder, importBase(engine)));
     const db = engine.db;
     const job = engine.jobs.start('import', (ctx) =>
       importFolder(db, root, {
@@ -31,7 +51,7 @@ export const importHandlers: Pick<HandlerMap<ImportMethod>, ImportMethod> = {
         onBatch: () => engine.emit('catalogue.changed', { areas: IMPORT_AREAS }),
       }),
     );
-    return { jobId: job.jobId };
+    return { jobId: job.jobId, folder: root };
   },
 
   'images.count': (engine, p) => ({ count: countImages(engine.db, p.filter) }),

@@ -4,7 +4,7 @@ import type { HandlerMap } from '../dispatch';
 import { GraftError } from '../errors';
 import { loadExportedModel } from '../export/exported-model';
 import { findMistakes } from '../training/find-mistakes';
-import { expandInputs, predictFiles, topK } from '../training/predict';
+import { asClassifier, expandInputs, predictFiles, predictionOf } from '../training/predict';
 import { deleteRun, getRun, listRuns, reconcileInterruptedRuns, setCurrentRun } from '../catalogue/runs';
 import { runTraining } from '../training/train';
 
@@ -38,7 +38,8 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
   },
 
   'runs.list': (engine) => {
-    if (!engine.jobs.isRunning('train')) reconcileInterruptedRuns(engine.db);
+    // A read-only project keeps its interrupted runs as they are; listing them must not write.
+    if (!engine.jobs.isRunning('train') && engine.readOnlyReason === null) reconcileInterruptedRuns(engine.db);
     return listRuns(engine.db);
   },
   'runs.get': (engine, p) => getRun(engine.db, p.id),
@@ -83,7 +84,7 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
       ctx.progress('load', 0, 1);
       const exported = p.modelDir ? await loadExportedModel(p.modelDir, engine.compute) : null;
       try {
-        const predictor = exported ?? (await engine.predictors.get(p.runId));
+        const predictor = exported ? { runId: exported.runId, ...asClassifier(exported) } : await engine.predictors.get(p.runId);
         ctx.progress('load', 1, 1);
         const predictions = await predictFiles(predictor, files, {
           top: p.top,
@@ -91,6 +92,7 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
           signal: ctx.signal,
           onProgress: (done, total) => ctx.progress('predict', done, total),
         });
+        await addThumbnails(engine, predictions.slice(0, p.thumbnails), ctx.signal);
         return { runId: predictor.runId, predictions };
       } finally {
         exported?.dispose();
@@ -103,7 +105,29 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
     const predictor = await engine.predictors.get();
     const source = p.path ? expandInputs([p.path])[0] : Buffer.from(p.base64!, 'base64');
     if (!p.path && (source as Buffer).length === 0) throw new GraftError('bad_image', 'The dropped data is empty.');
-    const [probs] = await predictor.probabilities([source]);
-    return { path: p.path ? (source as string) : (p.name ?? 'dropped image'), top: topK(predictor.classes, probs, p.top) };
+    const [result] = await predictor.classify([source]);
+    return predictionOf(predictor, p.path ? (source as string) : (p.name ?? 'dropped image'), result, p.top);
   },
 };
+
+/** Long side of a folder prediction's thumbnail: the predict pane's cards show 112 px, at 2× for sharp screens. */
+const PREDICT_THUMBNAIL_SIDE = 224;
+
+/**
+ * Thumbnails for predicted files, so the studio shows the photos rather than placeholders:
+ * decoded in the media workers (which bound how many at once); a file that cannot be
+ * shown keeps its prediction without one.
+ */
+async function addThumbnails(engine: Engine, items: PredictionItem[], signal: AbortSignal): Promise<void> {
+  await Promise.all(
+    items.map(async (item) => {
+      if (item.error) return;
+      try {
+        const jpeg = await engine.media.run('render-preview', { paths: [item.path], longSide: PREDICT_THUMBNAIL_SIDE }, { signal });
+        item.thumbnail = `data:image/jpeg;base64,${Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength).toString('base64')}`;
+      } catch (err) {
+        if (signal.aborted) throw err;
+      }
+    }),
+  );
+}

@@ -7,6 +7,7 @@
  * root folder fails the scan.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { SkippedReport } from '../../../shared/types';
 import { GraftError } from '../errors';
@@ -41,6 +42,16 @@ export interface ScanOptions {
 }
 
 /** Resolves and checks the folder to import; throws a GraftError a person can act on. */
+/**
+ * The absolute folder a typed one names: `~` is the user's home, and a relative folder
+ * starts at `base` (the project's folder, not wherever the engine's process started).
+ */
+export function absoluteImportFolder(folder: string, base: string): string {
+  const typed = folder.trim();
+  if (typed === '~' || typed.startsWith('~/') || typed.startsWith(`~${path.sep}`)) return path.join(os.homedir(), typed.slice(1));
+  return path.resolve(base, typed);
+}
+
 export async function resolveImportRoot(folder: string): Promise<string> {
   const abs = path.resolve(folder);
   let st: fs.Stats;

@@ -30,6 +30,7 @@
 import type { View } from '../../../shared/api/codes';
 import { GraftError } from '../errors';
 import type { DenseParams, HeadParams } from './head';
+import type { NoveltyCalibration } from './novelty';
 
 const MAGIC = 'GRAFTHD1';
 const ACTIVATIONS: ReadonlyArray<DenseParams['activation']> = ['relu', 'softmax', 'linear'];
@@ -51,6 +52,8 @@ export interface StoredModelHeader {
   std: StoredTensor;
   members: Array<{ layers: Array<{ kernel: StoredTensor; bias: StoredTensor; activation: DenseParams['activation'] }> }>;
   fineTuned?: { backbone: string; layers: Array<{ name: string; weights: StoredTensor[] }> };
+  /** When photos are unlike anything the model was trained on (novelty.ts); absent in older models. */
+  novelty?: NoveltyCalibration;
 }
 
 export interface StoredModel {
@@ -60,6 +63,8 @@ export interface StoredModel {
   head: HeadParams;
   /** Replacement weights for backbone layers, by layer name (fine-tuning). */
   fineTuned?: { backbone: string; layers: Array<{ name: string; weights: Array<{ shape: number[]; values: Float32Array }> }> };
+  /** When photos are unlike anything the model was trained on (novelty.ts); absent without a vote. */
+  novelty?: NoveltyCalibration;
 }
 
 export function encodeModel(model: StoredModel): Buffer {
@@ -96,6 +101,7 @@ export function encodeModel(model: StoredModel): Buffer {
       layers: model.fineTuned.layers.map((l) => ({ name: l.name, weights: l.weights.map((w) => put(w.values, w.shape)) })),
     };
   }
+  if (model.novelty) header.novelty = model.novelty;
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const headerEnd = 12 + json.length;
   const dataStart = Math.ceil(headerEnd / 4) * 4;
@@ -147,6 +153,7 @@ export function decodeModel(blob: Uint8Array): StoredModel {
     })),
   };
   const model: StoredModel = { classes: header.classes, backbones: header.backbones, views: header.views, head };
+  if (header.novelty) model.novelty = header.novelty;
   if (header.fineTuned) {
     model.fineTuned = {
       backbone: header.fineTuned.backbone,

@@ -12,6 +12,7 @@ import { currentRunId, runWeights } from '../catalogue/runs';
 import { GraftError } from '../errors';
 import { IMAGE_EXTENSIONS, isImageFileName } from '../../../shared/image-files';
 import { decodeModel, type StoredModel } from '../model/stored-model';
+import { isUnfamiliar, nearestSimilarities, type NoveltyCalibration } from '../model/novelty';
 import { inferenceChoice } from '../inference/inference-runtime';
 import { compileClassifier } from '../onnx/classifier-model';
 import { OnnxSessionPool, type FeedTensor } from '../onnx/session-pool';
@@ -21,13 +22,56 @@ import { getBackbone } from '../tf/registry';
 import { resolveWeights } from '../tf/weights';
 import type { Resident, WorkerPool } from '../workers/worker-pool';
 
-export interface Predictor {
-  readonly runId: string;
+/** One image through a model: its class probabilities, and how like the training photos it is. */
+export interface Classified {
+  probabilities: Float32Array;
+  /** Similarity to the nearest photo the model keeps (model/novelty.ts), or null when the model cannot tell. */
+  similarity: number | null;
+}
+
+/** What predicting files needs of a model: a project's run, or an exported model (`asClassifier`). */
+export interface Classifier {
   readonly classes: string[];
+  /** When a photo is unlike anything the model was trained on; null when the model cannot tell. */
+  readonly novelty: NoveltyCalibration | null;
+  /** Rejects on an unreadable image. */
+  classify(sources: ImageSource[]): Promise<Classified[]>;
+}
+
+export interface Predictor extends Classifier {
+  readonly runId: string;
   readonly model: StoredModel;
   /** Class probabilities per image (in `classes` order). Rejects on an unreadable image. */
   probabilities(sources: ImageSource[]): Promise<Float32Array[]>;
   dispose(): void;
+}
+
+/** A model that gives probabilities only (an exported one): no similarity to tell novelty by. */
+export function asClassifier(model: { classes: string[]; probabilities(sources: ImageSource[]): Promise<Float32Array[]> }): Classifier {
+  return {
+    classes: model.classes,
+    novelty: null,
+    classify: async (sources) => (await model.probabilities(sources)).map((probabilities) => ({ probabilities, similarity: null })),
+  };
+}
+
+/** A predictor from its `classify`: the model's novelty calibration and plain probabilities beside it. */
+function predictor(model: StoredModel, runId: string, classify: Classifier['classify'], dispose: () => void): Predictor {
+  return {
+    runId,
+    classes: model.classes,
+    model,
+    novelty: model.novelty ?? null,
+    classify,
+    probabilities: async (sources) => (await classify(sources)).map((c) => c.probabilities),
+    dispose,
+  };
+}
+
+/** Probabilities with each image's similarity to the nearest voter, from its centre-view codes. */
+function classified(model: StoredModel, probabilities: Float32Array[], codes: Float32Array | null): Classified[] {
+  const similarity = model.novelty && codes ? nearestSimilarities(model.head, model.backbones.map((b) => b.dim), codes, probabilities.length) : null;
+  return probabilities.map((p, i) => ({ probabilities: p, similarity: similarity ? Math.round(similarity[i] * 1e4) / 1e4 : null }));
 }
 
 /**
@@ -65,11 +109,10 @@ async function onnxPredictor(model: StoredModel, runId: string, modelsDir: strin
   const compiled = await compileClassifier(model, { modelsDir });
   const sessions = await OnnxSessionPool.start(compiled.bytes);
   const k = model.classes.length;
-  return {
-    runId,
-    classes: model.classes,
+  return predictor(
     model,
-    async probabilities(sources) {
+    runId,
+    async (sources) => {
       const feeds: Record<string, FeedTensor> = {};
       for (const input of compiled.inputs) {
         const per = input.size * input.size * 3;
@@ -79,13 +122,13 @@ async function onnxPredictor(model: StoredModel, runId: string, modelsDir: strin
         feeds[input.name] = { type: 'uint8', data: pixels, dims: [sources.length, input.size, input.size, 3] };
       }
       const out = await sessions.run(feeds);
-      const p = out.probabilities.data;
-      return sources.map((_, i) => p.slice(i * k, (i + 1) * k));
+      const p = out.probabilities.data as Float32Array;
+      // The graph's "codes" output: the centre view's codes, for the similarity.
+      const codes = out.codes ? (out.codes.data as Float32Array) : null;
+      return classified(model, sources.map((_, i) => p.slice(i * k, (i + 1) * k)), codes);
     },
-    dispose() {
-      void sessions.close();
-    },
-  };
+    () => void sessions.close(),
+  );
 }
 
 async function tfjsPredictor(model: StoredModel, runId: string, options: { modelsDir?: string; pool: WorkerPool }): Promise<Predictor> {
@@ -110,14 +153,15 @@ async function tfjsPredictor(model: StoredModel, runId: string, options: { model
   const dim = model.head.inputDim;
   const k = model.classes.length;
   const residentHead = head;
-  return {
-    runId,
-    classes: model.classes,
+  return predictor(
     model,
-    async probabilities(sources) {
+    runId,
+    async (sources) => {
       const sum = sources.map(() => new Float32Array(k));
+      let centre: Float32Array | null = null;
       for (const view of model.views) {
         const x = new Float32Array(sources.length * dim);
+        if (view === 'center') centre = x;
         let offset = 0;
         for (const pool of pools) {
           const size = pool.spec.inputSize;
@@ -134,13 +178,26 @@ async function tfjsPredictor(model: StoredModel, runId: string, options: { model
           for (let j = 0; j < k; j++) s[j] += p[i * k + j] / model.views.length;
         });
       }
-      return sum;
+      return classified(model, sum, centre);
     },
-    dispose() {
+    () => {
       void residentHead.release();
       for (const pool of pools) void pool.close();
     },
-  };
+  );
+}
+
+/**
+ * One image's prediction: the top-k, and, when the model can tell, its similarity to the
+ * nearest training photo and whether that makes it unlike anything the model was trained on.
+ */
+export function predictionOf(model: Pick<Classifier, 'classes' | 'novelty'>, path: string, result: Classified, k: number): PredictionItem {
+  const item: PredictionItem = { path, top: topK(model.classes, result.probabilities, k) };
+  if (model.novelty && result.similarity !== null) {
+    item.similarity = result.similarity;
+    item.unfamiliar = isUnfamiliar(result.similarity, model.novelty);
+  }
+  return item;
 }
 
 /** The top-k labels of one probability vector. */
@@ -194,7 +251,7 @@ function walk(dir: string): string[] {
  * in its item's `error`.
  */
 export async function predictFiles(
-  predictor: Pick<Predictor, 'classes' | 'probabilities'>,
+  predictor: Classifier,
   files: string[],
   options: { top: number; strict?: boolean; signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
 ): Promise<PredictionItem[]> {
@@ -203,24 +260,24 @@ export async function predictFiles(
   for (let start = 0; start < files.length; start += batch) {
     if (options.signal?.aborted) throw new GraftError('cancelled', 'Prediction was cancelled.');
     const chunk = files.slice(start, start + batch);
-    let probs: Array<Float32Array | Error>;
+    let results: Array<Classified | Error>;
     try {
-      probs = await predictor.probabilities(chunk);
+      results = await predictor.classify(chunk);
     } catch {
       // One bad file in the batch: score them one by one to tell which.
-      probs = [];
+      results = [];
       for (const f of chunk) {
         try {
-          probs.push((await predictor.probabilities([f]))[0]);
+          results.push((await predictor.classify([f]))[0]);
         } catch (err) {
           if (options.strict) throw err;
-          probs.push(err as Error);
+          results.push(err as Error);
         }
       }
     }
     chunk.forEach((f, i) => {
-      const p = probs[i];
-      items.push(p instanceof Error ? { path: f, top: [], error: p.message.split('\n')[0] } : { path: f, top: topK(predictor.classes, p, options.top) });
+      const r = results[i];
+      items.push(r instanceof Error ? { path: f, top: [], error: r.message.split('\n')[0] } : predictionOf(predictor, f, r, options.top));
     });
     options.onProgress?.(Math.min(start + batch, files.length), files.length);
   }

@@ -17,6 +17,7 @@ const STATUS: Record<ErrorCode, number> = {
   bad_image: 422,
   bad_model: 422,
   no_trained_model: 409,
+  read_only: 409,
   io: 500,
   no_runtime: 503,
   disk_full: 507,

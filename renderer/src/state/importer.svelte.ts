@@ -1,3 +1,4 @@
+import type { ImportFolderCheck } from 'shared/api/library';
 import type { ImportSummary, JobProgress } from 'shared/types';
 import { backend, messageOf } from './backend.svelte';
 import { JobTracker } from './job-tracker.svelte';
@@ -82,11 +83,18 @@ class Importer {
     this.#error = null;
     this.#startedAt = Date.now();
     try {
+      let read = trimmed;
       await this.#job.begin(
-        () => backend.call('import.start', { folder: trimmed }),
+        async () => {
+          const started = await backend.call('import.start', { folder: trimmed });
+          read = started.folder;
+          return started;
+        },
         () => {
           if (this.#phase === 'starting') this.#phase = 'running';
-          this.#remember(trimmed);
+          // The folder the engine reads, absolute, so a recent folder means the same later.
+          this.#folder = read;
+          this.#remember(read);
         },
       );
       return true;
@@ -94,6 +102,15 @@ class Importer {
       this.#phase = 'choose';
       this.#error = messageOf(err);
       return false;
+    }
+  }
+
+  /** Where a typed folder resolves and whether it can be imported; null when the engine cannot say. */
+  async check(folder: string): Promise<ImportFolderCheck | null> {
+    try {
+      return await backend.call('import.check', { folder });
+    } catch {
+      return null;
     }
   }
 

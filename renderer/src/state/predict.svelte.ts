@@ -8,11 +8,15 @@ import { toasts } from './toasts.svelte';
 export interface PredictedImage {
   key: number;
   name: string;
-  /** A blob: URL of the dropped bytes for the preview, or null for files read by path. */
+  /** A blob: URL of the dropped bytes, or the engine's thumbnail (a data: URL) of a file read by path; null without one. */
   previewUrl: string | null;
   status: 'pending' | 'done' | 'failed';
   top: PredictionItem['top'];
   error: string | null;
+  /** Unlike anything the model was trained on (its top class is a guess); false when the model cannot tell. */
+  unfamiliar: boolean;
+  /** Cosine similarity to the nearest training photo, when the model can tell. */
+  similarity: number | null;
 }
 
 export type PredictSortKey = 'name' | 'label' | 'probability';
@@ -93,13 +97,15 @@ class Predict {
         status: 'pending',
         top: [],
         error: null,
+        unfamiliar: false,
+        similarity: null,
       };
       this.#prepend([item]);
       this.#enqueue(async () => {
         try {
           const base64 = await toBase64(file);
           const result = await backend.call('predict.image', { base64, name: item.name, top: TOP_K });
-          this.#update(item.key, result.error ? { status: 'failed', error: result.error } : { status: 'done', top: result.top });
+          this.#update(item.key, result.error ? { status: 'failed', error: result.error } : { status: 'done', ...verdictOf(result) });
         } catch (err) {
           this.#update(item.key, { status: 'failed', error: messageOf(err) });
         }
@@ -120,7 +126,8 @@ class Predict {
     this.#busy++;
     try {
       await this.#folderJob.begin(
-        () => backend.call('predict.start', { paths: [trimmed], top: TOP_K }),
+        // Thumbnails for what the pane keeps: the folder's first MAX_RESULTS images.
+        () => backend.call('predict.start', { paths: [trimmed], top: TOP_K, thumbnails: MAX_RESULTS }),
         () => undefined,
       );
       return true;
@@ -161,15 +168,18 @@ class Predict {
         this.#busy--;
         if (f.status === 'failed') this.#folderError = f.error.message;
         else if (f.result) {
+          // In the folder's own order at the top (prepend takes items in arrival order).
           this.#prepend(
-            f.result.predictions.map((p) => ({
-              key: this.#nextKey++,
-              name: p.path,
-              previewUrl: null,
-              status: p.error ? ('failed' as const) : ('done' as const),
-              top: p.top ?? [],
-              error: p.error ?? null,
-            })),
+            f.result.predictions
+              .map((p) => ({
+                key: this.#nextKey++,
+                name: p.path,
+                previewUrl: p.thumbnail ?? null,
+                status: p.error ? ('failed' as const) : ('done' as const),
+                error: p.error ?? null,
+                ...verdictOf(p),
+              }))
+              .reverse(),
           );
         }
         if (f.status === 'cancelled') toasts.show('Prediction cancelled.');
@@ -189,13 +199,14 @@ class Predict {
   /** The results as CSV: one row per image, its top prediction and the top-k. */
   csv(): string {
     const quote = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    const header = ['image', 'label', 'probability', ...Array.from({ length: TOP_K }, (_, i) => [`top${i + 1}`, `p${i + 1}`]).flat(), 'error'];
+    const header = ['image', 'label', 'probability', ...Array.from({ length: TOP_K }, (_, i) => [`top${i + 1}`, `p${i + 1}`]).flat(), 'error', 'unfamiliar'];
     const rows = this.sorted.map((i) => [
       quote(i.name),
       quote(i.top[0]?.label ?? ''),
       i.top[0] ? i.top[0].probability.toFixed(4) : '',
       ...Array.from({ length: TOP_K }, (_, k) => [quote(i.top[k]?.label ?? ''), i.top[k] ? i.top[k].probability.toFixed(4) : '']).flat(),
       quote(i.error ?? ''),
+      i.unfamiliar ? 'yes' : '',
     ]);
     return [header, ...rows].map((r) => r.join(',')).join('\n') + '\n';
   }
@@ -227,6 +238,11 @@ class Predict {
       });
     }
   }
+}
+
+/** What a prediction says: its top classes, and whether the photo is unlike anything the model was trained on. */
+function verdictOf(p: PredictionItem): Pick<PredictedImage, 'top' | 'unfamiliar' | 'similarity'> {
+  return { top: p.top ?? [], unfamiliar: p.unfamiliar ?? false, similarity: p.similarity ?? null };
 }
 
 async function toBase64(file: Blob): Promise<string> {

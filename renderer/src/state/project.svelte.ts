@@ -54,6 +54,11 @@ class Project {
     return this.#status?.path ?? '';
   }
 
+  /** Why the project can be inspected but not changed (a read-only file or folder), or null. */
+  get readOnly(): string | null {
+    return this.#status?.readOnly ?? null;
+  }
+
   get error(): string | null {
     return this.#error;
   }

@@ -26,7 +26,11 @@ export const predictCommand: Command = {
       ['--csv FILE', 'also write path,label_1,probability_1,… to FILE'],
     ]),
     '',
-    '--json prints {"runId","predictions":[{"path","top":[{"label","probability"}]}]}.',
+    'A photo unlike anything the model was trained on (far from every training photo it keeps)',
+    'is marked so: its top class is only a guess.',
+    '',
+    '--json prints {"runId","predictions":[{"path","top":[{"label","probability"}],"similarity","unfamiliar"}]};',
+    '"similarity" (cosine to the nearest training photo) and "unfamiliar" come with models that can tell.',
   ].join('\n'),
   options: { top: { type: 'string' }, csv: { type: 'string' }, run: { type: 'string' }, model: { type: 'string' } },
   async run(ctx) {
@@ -49,7 +53,9 @@ export const predictCommand: Command = {
     );
     const { runId, predictions } = resultOf(finished, 'Prediction was cancelled.');
     if (typeof ctx.values.csv === 'string') writeCsv(ctx.values.csv, predictions, top);
-    const lines = predictions.map((p) => `${p.path}  ${p.top.map((t) => `${t.label} ${pct(t.probability)}`).join(', ')}`);
+    const lines = predictions.map(
+      (p) => `${p.path}  ${p.top.map((t) => `${t.label} ${pct(t.probability)}`).join(', ')}${p.unfamiliar ? '  (unlike anything it was trained on: a guess)' : ''}`,
+    );
     lines.push(summaryLine(predictions, runId, (Date.now() - started) / 1000));
     return { json: { runId, predictions }, text: lines.join('\n') };
   },
@@ -61,7 +67,8 @@ function summaryLine(predictions: PredictionItem[], runId: string, seconds: numb
   for (const p of predictions) if (p.top[0]) counts.set(p.top[0].label, (counts.get(p.top[0].label) ?? 0) + 1);
   const byClass = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([label, n]) => `${label} ${n}`);
   const n = predictions.length;
-  return `${n} image${n === 1 ? '' : 's'} in ${seconds.toFixed(1)} s with ${runId}: ${byClass.join(', ')}`;
+  const unfamiliar = predictions.filter((p) => p.unfamiliar).length;
+  return `${n} image${n === 1 ? '' : 's'} in ${seconds.toFixed(1)} s with ${runId}: ${byClass.join(', ')}${unfamiliar ? ` (${unfamiliar} unlike anything it was trained on)` : ''}`;
 }
 
 /** One row per image: path, then label and probability for each of the top K. */
