@@ -1,0 +1,139 @@
+/**
+ * Copy-paste code that loads and runs each exported model file, for report.html and the
+ * Export dialog's result page. Every snippet feeds what metadata.json's preprocessing
+ * describes: the centre square of the photo resized to the model's size, RGB, NHWC.
+ * The ONNX and TFLite files take float32 values 0…255 (the model scales them itself);
+ * the TF.js model takes −1…1.
+ */
+export interface ExportSnippet {
+  /** Which written file it loads. */
+  file: string;
+  title: string;
+  language: 'python' | 'kotlin' | 'javascript' | 'html';
+  code: string;
+}
+
+export interface SnippetFile {
+  format: 'tfjs' | 'onnx' | 'tflite';
+  file: string;
+  /** Square input size in pixels. */
+  size: number;
+}
+
+export function exportSnippets(files: readonly SnippetFile[]): ExportSnippet[] {
+  const out: ExportSnippet[] = [];
+  for (const f of files) {
+    if (f.format === 'onnx') {
+      out.push({ file: f.file, title: 'Python (onnxruntime)', language: 'python', code: pythonOnnx(f) });
+      out.push({ file: f.file, title: 'Node (onnxruntime-node)', language: 'javascript', code: nodeOnnx(f) });
+    } else if (f.format === 'tflite') {
+      out.push({ file: f.file, title: 'Android / Kotlin (TFLite Interpreter)', language: 'kotlin', code: kotlinTflite(f) });
+    } else {
+      out.push({ file: f.file, title: 'Web page (TensorFlow.js)', language: 'html', code: webTfjs(f) });
+    }
+  }
+  return out;
+}
+
+function pythonOnnx(f: SnippetFile): string {
+  return `# pip install onnxruntime pillow numpy
+import numpy as np, onnxruntime as ort
+from PIL import Image, ImageOps
+
+labels = open("labels.txt").read().split("\\n")[:-1]
+session = ort.InferenceSession("${f.file}")
+
+def load(path, size=${f.size}):
+    img = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+    side = min(img.size)
+    left, top = (img.width - side) // 2, (img.height - side) // 2
+    img = img.crop((left, top, left + side, top + side)).resize((size, size), Image.LANCZOS)
+    return np.asarray(img, dtype=np.float32)[None]  # [1, ${f.size}, ${f.size}, 3], 0..255
+
+probabilities, features = session.run(["probabilities", "features"], {"image": load("photo.jpg")})
+print(labels[int(probabilities[0].argmax())], float(probabilities[0].max()))`;
+}
+
+function nodeOnnx(f: SnippetFile): string {
+  return `// npm install onnxruntime-node sharp
+const fs = require('node:fs');
+const ort = require('onnxruntime-node');
+const sharp = require('sharp');
+
+const labels = fs.readFileSync('labels.txt', 'utf8').split('\\n').slice(0, -1);
+async function classify(file) {
+  const session = await ort.InferenceSession.create('${f.file}');
+  const img = sharp(file).rotate();
+  const { width, height } = await img.metadata();
+  const side = Math.min(width, height);
+  const rgb = await img
+    .extract({ left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2), width: side, height: side })
+    .resize(${f.size}, ${f.size}).removeAlpha().raw().toBuffer();
+  const image = new ort.Tensor('float32', Float32Array.from(rgb), [1, ${f.size}, ${f.size}, 3]);
+  const { probabilities } = await session.run({ image });
+  const p = Array.from(probabilities.data);
+  return { label: labels[p.indexOf(Math.max(...p))], probability: Math.max(...p) };
+}
+classify('photo.jpg').then(console.log);`;
+}
+
+function kotlinTflite(f: SnippetFile): string {
+  return `// build.gradle: implementation("org.tensorflow:tensorflow-lite:2.16.1")
+// Put ${f.file} and labels.txt in src/main/assets (aaptOptions { noCompress "tflite" }).
+import android.content.Context
+import android.graphics.Bitmap
+import android.media.ThumbnailUtils
+import org.tensorflow.lite.Interpreter
+import java.io.FileInputStream
+import java.nio.ByteBuffer
+import java.nio.ByteOrder
+import java.nio.channels.FileChannel
+
+fun classify(context: Context, photo: Bitmap): Pair<String, Float> {
+    val fd = context.assets.openFd("${f.file}")
+    val model = FileInputStream(fd.fileDescriptor).channel.map(FileChannel.MapMode.READ_ONLY, fd.startOffset, fd.declaredLength)
+    val labels = context.assets.open("labels.txt").bufferedReader().readLines()
+    val interpreter = Interpreter(model)
+    // Centre square, ${f.size}×${f.size}, RGB floats 0..255 (no scaling: the model does it).
+    val square = ThumbnailUtils.extractThumbnail(photo, ${f.size}, ${f.size})
+    val input = ByteBuffer.allocateDirect(4 * ${f.size} * ${f.size} * 3).order(ByteOrder.nativeOrder())
+    val pixels = IntArray(${f.size} * ${f.size})
+    square.getPixels(pixels, 0, ${f.size}, 0, 0, ${f.size}, ${f.size})
+    for (p in pixels) {
+        input.putFloat(((p shr 16) and 0xff).toFloat())
+        input.putFloat(((p shr 8) and 0xff).toFloat())
+        input.putFloat((p and 0xff).toFloat())
+    }
+    // Outputs: 0 "probabilities" [1, labels], 1 "features".
+    val probabilities = Array(1) { FloatArray(labels.size) }
+    val features = Array(1) { FloatArray(interpreter.getOutputTensor(1).shape()[1]) }
+    interpreter.runForMultipleInputsOutputs(arrayOf(input), mapOf(0 to probabilities, 1 to features))
+    interpreter.close()
+    val best = probabilities[0].indices.maxByOrNull { probabilities[0][it] }!!
+    return labels[best] to probabilities[0][best]
+}`;
+}
+
+function webTfjs(f: SnippetFile): string {
+  return `<!-- Serve this folder (model.json, weights.bin, metadata.json) and open the page. -->
+<script src="https://cdn.jsdelivr.net/npm/@tensorflow/tfjs"></script>
+<img id="photo" src="photo.jpg" crossorigin="anonymous">
+<script>
+(async () => {
+  const meta = await (await fetch('metadata.json')).json();
+  const model = await tf.loadLayersModel('model.json').catch(() => tf.loadGraphModel('model.json'));
+  const img = document.getElementById('photo');
+  await img.decode();
+  const probabilities = tf.tidy(() => {
+    const px = tf.browser.fromPixels(img);
+    const side = Math.min(px.shape[0], px.shape[1]);
+    const top = Math.floor((px.shape[0] - side) / 2), left = Math.floor((px.shape[1] - side) / 2);
+    const square = px.slice([top, left, 0], [side, side, 3]);
+    const x = tf.image.resizeBilinear(square, [${f.size}, ${f.size}]).toFloat().div(127.5).sub(1).expandDims(0);
+    return model.predict(x).dataSync();
+  });
+  const best = probabilities.indexOf(Math.max(...probabilities));
+  document.body.append(\` \${meta.labels[best]} (\${(probabilities[best] * 100).toFixed(1)}%)\`);
+})();
+</script>`;
+}
