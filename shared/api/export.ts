@@ -33,6 +33,8 @@ export interface ExportResult {
   modelFormat: string | null;
   /** The ONNX and TFLite files written, and the formats refused for this model (with the reason). */
   deployable: { files: DeployableFile[]; refused: DeployableRefusal[] } | null;
+  /** How to load and run each model file written (also in report.html). */
+  snippets: ExportSnippet[];
   /** Images (or report sections) left out, with the reason. */
   skipped: Array<{ path: string; reason: string }>;
 }
@@ -51,6 +53,15 @@ export interface DeployableFile {
   opset: number | null;
   /** The export-time check by the format's runtime (TFLite files: null, checked by the test suite with LiteRT). */
   check: { runtime: string; ok: boolean; detail: string } | null;
+}
+
+/** Copy-paste code that loads and runs one written model file (main/engine/export/snippets.ts). */
+export interface ExportSnippet {
+  /** Which written file it loads. */
+  file: string;
+  title: string;
+  language: 'python' | 'kotlin' | 'javascript' | 'html';
+  code: string;
 }
 
 export interface DeployableRefusal {

@@ -20,6 +20,7 @@ import { exportDeployable, type DeployableResult, type Quantization } from './de
 import type { ExportFormat, ExportStep, SkippedItem, SplitChoice, WrittenFile } from './export-types';
 import { exportModel } from './model-export';
 import { exportReport } from './report-export';
+import { snippetsFor } from './snippets';
 import { openStagingFolder } from './staging-folder';
 import type { WorkerPool } from '../workers/worker-pool';
 
@@ -113,6 +114,7 @@ export async function exportProject(db: Db, options: ExportOptions): Promise<Exp
     runId: run?.id ?? null,
     modelFormat,
     deployable,
+    snippets: snippetsFor(staging.target, deployable),
     skipped,
   };
 }

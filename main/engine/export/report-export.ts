@@ -12,7 +12,7 @@ import { readThumbnail } from '../catalogue/images';
 import { GraftError } from '../errors';
 import { findMistakes } from '../training/find-mistakes';
 import { appVersion } from './app-version';
-import { exportSnippets, type SnippetFile } from '../../../shared/export-snippets';
+import { snippetsFor } from './snippets';
 import type { DeployableResult } from './deployable-export';
 import type { ExportStep } from './export-types';
 import { summariseConfusion } from './report/metrics';
@@ -61,7 +61,7 @@ export async function collectReportData(step: ExportStep, run: RunDetail | null,
     mistakes,
     exportFormat: options.modelFormat ?? null,
     deployable: options.deployable ?? null,
-    snippets: exportSnippets(snippetFiles(step.dir, options.deployable ?? null)),
+    snippets: snippetsFor(step.dir, options.deployable ?? null),
   };
 }
 
@@ -72,19 +72,6 @@ export async function exportReport(step: ExportStep, run: RunDetail | null, opti
   fs.writeFileSync(path.join(step.dir, 'report.html'), html);
   step.written({ file: 'report.html', bytes: Buffer.byteLength(html) });
   step.progress('report', 1, 1);
-}
-
-/** The model files in the export folder, with their input size, for the snippets. */
-function snippetFiles(dir: string, deployable: DeployableResult | null): SnippetFile[] {
-  const files: SnippetFile[] = [];
-  const metadata = path.join(dir, 'metadata.json');
-  if (fs.existsSync(metadata)) files.push({ format: 'tfjs', file: 'model.json', size: (JSON.parse(fs.readFileSync(metadata, 'utf8')) as { imageSize: number }).imageSize });
-  // One snippet per format: the first file written of each (float32 before quantized ones).
-  for (const format of ['onnx', 'tflite'] as const) {
-    const f = deployable?.files.find((x) => x.format === format);
-    if (f) files.push({ format, file: f.file, size: f.inputs[0].shape[1] as number });
-  }
-  return files;
 }
 
 async function likelyMistakes(step: ExportStep, run: RunDetail): Promise<ReportMistake[]> {

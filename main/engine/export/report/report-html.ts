@@ -4,7 +4,7 @@
  * e-mail or printed. Rendered from a plain data object so it can be tested, and
  * re-rendered, without a project.
  */
-import type { ExportSnippet } from '../../../../shared/export-snippets';
+import type { ExportSnippet } from '../../../../shared/api/export';
 import type { DeployableResult } from '../deployable-export';
 import { esc, num, pct } from './html';
 import type { EvaluationSummary } from './metrics';

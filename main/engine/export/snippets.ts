@@ -5,19 +5,29 @@
  * The ONNX and TFLite files take float32 values 0…255 (the model scales them itself);
  * the TF.js model takes −1…1.
  */
-export interface ExportSnippet {
-  /** Which written file it loads. */
-  file: string;
-  title: string;
-  language: 'python' | 'kotlin' | 'javascript' | 'html';
-  code: string;
-}
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ExportSnippet } from '../../../shared/api/export';
+import type { DeployableResult } from './deployable-export';
 
 export interface SnippetFile {
   format: 'tfjs' | 'onnx' | 'tflite';
   file: string;
   /** Square input size in pixels. */
   size: number;
+}
+
+/** The snippets for the model files written into an export folder (read after they are written). */
+export function snippetsFor(dir: string, deployable: DeployableResult | null): ExportSnippet[] {
+  const files: SnippetFile[] = [];
+  const metadata = path.join(dir, 'metadata.json');
+  if (fs.existsSync(metadata)) files.push({ format: 'tfjs', file: 'model.json', size: (JSON.parse(fs.readFileSync(metadata, 'utf8')) as { imageSize: number }).imageSize });
+  // One snippet per format: the first file written of each (float32 before quantized ones).
+  for (const format of ['onnx', 'tflite'] as const) {
+    const f = deployable?.files.find((x) => x.format === format);
+    if (f) files.push({ format, file: f.file, size: f.inputs[0].shape[1] as number });
+  }
+  return exportSnippets(files);
 }
 
 export function exportSnippets(files: readonly SnippetFile[]): ExportSnippet[] {
