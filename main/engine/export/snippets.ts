@@ -15,13 +15,19 @@ export interface SnippetFile {
   file: string;
   /** Square input size in pixels. */
   size: number;
+  /** TF.js: 'layers-model' or 'graph-model', and the TF.js version it was written with. */
+  modelFormat?: string;
+  tfjsVersion?: string;
 }
 
 /** The snippets for the model files written into an export folder (read after they are written). */
 export function snippetsFor(dir: string, deployable: DeployableResult | null): ExportSnippet[] {
   const files: SnippetFile[] = [];
   const metadata = path.join(dir, 'metadata.json');
-  if (fs.existsSync(metadata)) files.push({ format: 'tfjs', file: 'model.json', size: (JSON.parse(fs.readFileSync(metadata, 'utf8')) as { imageSize: number }).imageSize });
+  if (fs.existsSync(metadata)) {
+    const m = JSON.parse(fs.readFileSync(metadata, 'utf8')) as { imageSize: number; tfjsVersion: string; graft?: { modelFormat?: string } };
+    files.push({ format: 'tfjs', file: 'model.json', size: m.imageSize, modelFormat: m.graft?.modelFormat, tfjsVersion: m.tfjsVersion });
+  }
   // One snippet per format: the first file written of each (float32 before quantized ones).
   for (const format of ['onnx', 'tflite'] as const) {
     const f = deployable?.files.find((x) => x.format === format);
@@ -125,25 +131,31 @@ fun classify(context: Context, photo: Bitmap): Pair<String, Float> {
 }
 
 function webTfjs(f: SnippetFile): string {
-  return `<!-- Serve this folder (model.json, weights.bin, metadata.json) and open the page. -->
-<script src="https://cdn.jsdelivr.net/npm/@tensorflow/tfjs"></script>
-<img id="photo" src="photo.jpg" crossorigin="anonymous">
+  const load = f.modelFormat === 'graph-model' ? 'tf.loadGraphModel' : 'tf.loadLayersModel';
+  return `<script src="https://cdn.jsdelivr.net/npm/@tensorflow/tfjs@${f.tfjsVersion ?? '4.22.0'}/dist/tf.min.js"><\/script>
+<img id="photo" src="flower.jpg" crossorigin="anonymous">
 <script>
-(async () => {
-  const meta = await (await fetch('metadata.json')).json();
-  const model = await tf.loadLayersModel('model.json').catch(() => tf.loadGraphModel('model.json'));
-  const img = document.getElementById('photo');
-  await img.decode();
-  const probabilities = tf.tidy(() => {
-    const px = tf.browser.fromPixels(img);
-    const side = Math.min(px.shape[0], px.shape[1]);
-    const top = Math.floor((px.shape[0] - side) / 2), left = Math.floor((px.shape[1] - side) / 2);
-    const square = px.slice([top, left, 0], [side, side, 3]);
-    const x = tf.image.resizeBilinear(square, [${f.size}, ${f.size}]).toFloat().div(127.5).sub(1).expandDims(0);
-    return model.predict(x).dataSync();
-  });
-  const best = probabilities.indexOf(Math.max(...probabilities));
-  document.body.append(\` \${meta.labels[best]} (\${(probabilities[best] * 100).toFixed(1)}%)\`);
-})();
-</script>`;
+  // Serve this page and the exported folder over http (fetch cannot read file://).
+  (async () => {
+    const model = await ${load}('./${f.file}');
+    const meta = await (await fetch('./metadata.json')).json();
+    const img = document.getElementById('photo');
+    await img.decode();
+    const probs = tf.tidy(() => {
+      const pixels = tf.browser.fromPixels(img);          // RGB, 0…255
+      const [h, w] = pixels.shape;
+      const s = Math.min(h, w);                            // centre square
+      const square = pixels.slice([(h - s) >> 1, (w - s) >> 1, 0], [s, s, 3]);
+      const input = tf.image
+        .resizeBilinear(square, [meta.imageSize, meta.imageSize])
+        .toFloat().div(127.5).sub(1)                       // 0…255 → -1…1
+        .expandDims(0);
+      return model.predict(input).dataSync();
+    });
+    const ranked = meta.labels
+      .map((label, i) => ({ label, probability: probs[i] }))
+      .sort((a, b) => b.probability - a.probability);
+    console.log(ranked);
+  })();
+<\/script>`;
 }
