@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { method, returns } from '../contract';
 import { DEFAULTS } from '../defaults';
+import { isAbsolutePath } from '../paths';
 
 export const EXPORT_FORMATS = ['tfjs', 'onnx', 'tflite', 'report', 'dataset', 'codes'] as const;
 /** Extra TensorFlow Lite files with smaller weights, beside the float32 one. */
@@ -74,8 +75,13 @@ export interface DeployableRefusal {
 export const exportMethods = {
   'export.start': method(
     z.object({
-      /** Absolute folder to create (or replace, with `force`). */
-      dir: z.string().min(1).max(4096),
+      /** Absolute folder to create (or replace, with `force`). A relative one is refused:
+       * it would land wherever the engine's process happened to start. */
+      dir: z
+        .string()
+        .min(1)
+        .max(4096)
+        .refine(isAbsolutePath, 'The export folder must be an absolute path (for example /home/me/flowers-export), not one relative to wherever Graft was started'),
       /** Default: the project's current model. */
       runId: z.string().min(1).max(100).optional(),
       /** Default: DEFAULTS.export.formats (shared/defaults.ts). */

@@ -127,6 +127,12 @@ describe('model-aware library (Chromium, web transport)', () => {
     await call(studio.engine, 'labels.set', { imageIds: [id], classId: wrong.id });
     const lists = await call(studio.engine, 'insights.lists', {});
     assert.ok(lists.misclassified.includes(id), 'the relabelled image is misclassified now');
+    // The relabel reached the studio as an event: its sidebar count follows before the list is opened.
+    await page
+      .getByTestId('model-list-misclassified')
+      .locator('.count')
+      .filter({ hasText: new RegExp(`^${lists.misclassified.length}$`) })
+      .waitFor({ timeout: 30_000 });
 
     await openList('misclassified', 'Misclassified by the model', lists.misclassified.length);
     const tile = page.locator(`[data-testid=thumbnail-grid] .thumb[data-id="${id}"]`);

@@ -6,6 +6,8 @@ import { summariseConfusion } from '../../main/engine/export/report/metrics';
 import { renderReport } from '../../main/engine/export/report/report-html';
 import { openStagingFolder } from '../../main/engine/export/staging-folder';
 import { tempDir } from '../helpers/paths';
+import { api } from '../../shared/api';
+import { isAbsolutePath } from '../../shared/paths';
 
 test('per-class precision, recall and F1 from a confusion matrix; empty classes score 0, not NaN', () => {
   const m = summariseConfusion(['a', 'b', 'c'], [
@@ -75,9 +77,32 @@ test('staging folder: refuses a non-empty target, replaces it with force, discar
     assert.ok(!fs.existsSync(path.join(dir, '.graft-partial-out-cafebabe')));
     again.discard();
 
+    // Leftovers of an export to `out-2` are not `out`'s: a prefix test would take them.
+    fs.mkdirSync(path.join(dir, '.graft-partial-out-2-0badf00d'));
+    fs.mkdirSync(path.join(dir, '.graft-replaced-out-2-feedface'));
+    fs.writeFileSync(path.join(dir, '.graft-replaced-out-2-feedface', 'theirs.txt'), 'z');
+    fs.rmSync(target, { recursive: true });
+    openStagingFolder(target).discard();
+    assert.ok(!fs.existsSync(target), "out-2's replaced folder is not restored as out");
+    assert.ok(fs.existsSync(path.join(dir, '.graft-partial-out-2-0badf00d')), "out-2's staging folder is left alone");
+    assert.ok(fs.existsSync(path.join(dir, '.graft-replaced-out-2-feedface', 'theirs.txt')));
+
     fs.writeFileSync(path.join(dir, 'file'), '');
     assert.throws(() => openStagingFolder(path.join(dir, 'file')), /is a file/);
   } finally {
     cleanup();
   }
+});
+
+test('export.start takes only an absolute folder: a relative one would land wherever the engine started', () => {
+  const params = api['export.start'].params;
+  for (const dir of ['/tmp/out', 'C:\\Users\\me\\out', 'D:/out', '\\\\server\\share\\out']) {
+    assert.equal(params.safeParse({ dir }).success, true, dir);
+  }
+  for (const dir of ['out', './out', '../out', 'out/model', '~/out', 'C:out']) {
+    const parsed = params.safeParse({ dir });
+    assert.equal(parsed.success, false, dir);
+    assert.match(parsed.error!.issues[0].message, /absolute path/);
+  }
+  assert.equal(isAbsolutePath(path.resolve('out')), true, 'what the CLI sends after path.resolve passes');
 });

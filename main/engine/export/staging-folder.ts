@@ -11,6 +11,8 @@ import { GraftError } from '../errors';
 
 const PARTIAL_MARK = '.graft-partial-';
 const OLD_MARK = '.graft-replaced-';
+/** Bytes of the random suffix; its hex form (`SUFFIX_BYTES * 2` digits) ends every staging name. */
+const SUFFIX_BYTES = 4;
 
 export interface StagingFolder {
   /** The final folder (absolute). */
@@ -54,7 +56,7 @@ export function openStagingFolder(target: string, options: { force?: boolean } =
   } catch (err) {
     throw new GraftError('io', `Cannot create ${parent}: ${(err as Error).message}`);
   }
-  const dir = path.join(parent, `${PARTIAL_MARK}${path.basename(abs)}-${randomBytes(4).toString('hex')}`);
+  const dir = path.join(parent, `${PARTIAL_MARK}${path.basename(abs)}-${randomBytes(SUFFIX_BYTES).toString('hex')}`);
   try {
     fs.mkdirSync(dir);
   } catch (err) {
@@ -75,7 +77,7 @@ export function openStagingFolder(target: string, options: { force?: boolean } =
       if (fs.existsSync(abs)) {
         // Move the previous content aside first: rename cannot replace a non-empty
         // folder, and removing it before the new one is in place would lose both on a crash.
-        old = path.join(parent, `${OLD_MARK}${path.basename(abs)}-${randomBytes(4).toString('hex')}`);
+        old = path.join(parent, `${OLD_MARK}${path.basename(abs)}-${randomBytes(SUFFIX_BYTES).toString('hex')}`);
         fs.renameSync(abs, old);
       }
       try {
@@ -94,6 +96,20 @@ export function openStagingFolder(target: string, options: { force?: boolean } =
   };
 }
 
+/**
+ * The mark a staging or replaced folder of an export to exactly `base` starts with, or
+ * null. A prefix test is not enough: `.graft-partial-out-2-1a2b3c4d` belongs to `out-2`,
+ * not to `out`, so the name must be the mark, the base and one random suffix, nothing else.
+ */
+function leftoverMarkFor(name: string, base: string): typeof PARTIAL_MARK | typeof OLD_MARK | null {
+  for (const mark of [PARTIAL_MARK, OLD_MARK] as const) {
+    const rest = name.startsWith(mark) ? name.slice(mark.length) : null;
+    if (rest === null || rest.length !== base.length + 1 + SUFFIX_BYTES * 2) continue;
+    if (rest.startsWith(`${base}-`) && /^[0-9a-f]+$/.test(rest.slice(base.length + 1))) return mark;
+  }
+  return null;
+}
+
 /** Removes staging folders of earlier exports to the same target that were killed mid-way. */
 function removeLeftovers(parent: string, base: string): void {
   let names: string[];
@@ -103,15 +119,15 @@ function removeLeftovers(parent: string, base: string): void {
     return;
   }
   for (const name of names) {
-    if (name.startsWith(`${PARTIAL_MARK}${base}-`) || name.startsWith(`${OLD_MARK}${base}-`)) {
-      // A replaced folder is only left behind if the process died between the two
-      // renames; the target is then missing, so put the old content back rather than delete it.
-      const full = path.join(parent, name);
-      if (name.startsWith(OLD_MARK) && !fs.existsSync(path.join(parent, base))) {
-        fs.renameSync(full, path.join(parent, base));
-        continue;
-      }
-      fs.rmSync(full, { recursive: true, force: true });
+    const mark = leftoverMarkFor(name, base);
+    if (!mark) continue;
+    // A replaced folder is only left behind if the process died between the two
+    // renames; the target is then missing, so put the old content back rather than delete it.
+    const full = path.join(parent, name);
+    if (mark === OLD_MARK && !fs.existsSync(path.join(parent, base))) {
+      fs.renameSync(full, path.join(parent, base));
+      continue;
     }
+    fs.rmSync(full, { recursive: true, force: true });
   }
 }

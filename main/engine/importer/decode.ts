@@ -136,6 +136,8 @@ async function withClearReason<T>(bytes: Buffer, decode: () => Promise<T>): Prom
     try {
       return await decode();
     } catch (err) {
+      // failOn 'warning' keeps only "Warning treated as error": the bytes say whether it was cut short.
+      if (err instanceof ImageDecodeError && err.reason === WARNED_REASON && lacksEndMarker(bytes)) throw new ImageDecodeError(TRUNCATED_REASON);
       const lostMessage = err instanceof ImageDecodeError && err.reason === UNKNOWN_REASON;
       if (!lostMessage) throw err;
       if (attempt >= 2) throw lacksEndMarker(bytes) ? new ImageDecodeError(TRUNCATED_REASON) : err;
@@ -168,6 +170,7 @@ async function renderJpeg(image: sharp.Sharp, format: ImageFormat, longSide: num
 
 const UNKNOWN_REASON = 'cannot be decoded: the image data is damaged, or in a variant Graft cannot read';
 const TRUNCATED_REASON = 'the file is truncated or damaged (an interrupted download or copy?)';
+const WARNED_REASON = 'the image data is damaged: parts of it would come in grey or blank';
 const HEIC_REASON = 'HEIC photos cannot be decoded by this build of Graft; export them as JPEG first';
 
 function checkPixelCount(width: number, height: number): void {
@@ -207,6 +210,7 @@ export function describeDecodeFailure(err: unknown, format?: ImageFormat): strin
   if (/premature end|truncated|unexpected end|end of (file|stream|data)|not enough (data|image data)|short read|read error|incomplete/i.test(message)) {
     return TRUNCATED_REASON;
   }
+  if (/warning treated as error/i.test(message)) return WARNED_REASON;
   if (/pixel limit/i.test(message)) return `too large: over the ${MAX_PIXELS / 1e6}-megapixel limit (a decompression bomb?)`;
   if (/timeout/i.test(message)) return `took longer than ${DECODE_TIMEOUT_SECONDS} s to decode; the file is probably damaged`;
   if (format === 'heic' || /hevc|no decoding plugin|unsupported codec/i.test(message)) return HEIC_REASON;

@@ -79,6 +79,8 @@ class Insights {
   #keepAnalysed = false;
   #generation = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  #pendingAll = false;
+  #inflight: Promise<void> | null = null;
   /**
    * The lists need the mistakes analysis (k-fold training on the codes, seconds on a
    * big project): computed once something shows them, then kept current.
@@ -225,6 +227,7 @@ class Insights {
 
   /** Shows a model list in the library grid. */
   async show(list: ModelList): Promise<void> {
+    await this.#caughtUp();
     if (!this.#lists) await this.wantLists();
     if ((list === 'suspects' || list === 'nearDuplicates') && !this.analysed) await this.analyse();
     if (list === 'suspects' || list === 'nearDuplicates') this.#keepAnalysed = true;
@@ -411,12 +414,33 @@ class Insights {
     }
   }
 
+  /**
+   * Changes come in bursts (a relabel, codes while a job runs), so a refresh waits for a pause;
+   * a full refresh asked for in the burst is not lost to a later, smaller one.
+   */
   #schedule(all: boolean, delayMs: number): void {
+    this.#pendingAll ||= all;
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      void (all ? this.refresh() : Promise.all([this.#listsWanted ? this.refreshLists() : undefined, this.refreshLabels()]));
-    }, delayMs);
+    this.#timer = setTimeout(() => void this.#flush(), delayMs);
+  }
+
+  #flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const all = this.#pendingAll;
+    this.#pendingAll = false;
+    const run = all ? this.refresh() : Promise.all([this.#listsWanted ? this.refreshLists() : undefined, this.refreshLabels()]).then(() => undefined);
+    const inflight: Promise<void> = run.finally(() => {
+      if (this.#inflight === inflight) this.#inflight = null;
+    });
+    this.#inflight = inflight;
+    return inflight;
+  }
+
+  /** Catches up with what the engine has reported, so a list opened now is the current one. */
+  async #caughtUp(): Promise<void> {
+    if (this.#timer) await this.#flush();
+    else if (this.#inflight) await this.#inflight;
   }
 }
 
