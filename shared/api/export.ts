@@ -52,7 +52,11 @@ export interface DeployableFile {
   outputs: string[];
   /** ONNX: the default-domain opset. */
   opset: number | null;
-  /** The export-time check by the format's runtime (TFLite files: null, checked by the test suite with LiteRT). */
+  /**
+   * The export-time check by the format's own runtime (ONNX Runtime, LiteRT.js). With
+   * `verify`: every file, compared with Graft's predictor on some of the project's photos.
+   * Without: the ONNX file loaded and run; TFLite files null (not checked).
+   */
   check: { runtime: string; ok: boolean; detail: string } | null;
 }
 
@@ -94,6 +98,8 @@ export const exportMethods = {
       backbones: z.array(z.string().min(1).max(200)).min(1).max(4).optional(),
       /** TFLite: extra files with float16 or int8 weights. */
       quantize: z.array(z.enum(EXPORT_QUANTIZATIONS)).max(EXPORT_QUANTIZATIONS.length).optional(),
+      /** ONNX and TFLite: run every file written in its own runtime and compare it with Graft's predictor (DeployableFile.check). */
+      verify: z.boolean().optional(),
       /** The report's likely-label-mistakes section (it trains a few small heads; seconds to minutes). */
       mistakes: z.boolean().default(true),
     }),

@@ -37,6 +37,8 @@ export interface ExportOptions {
   backbones?: string[];
   /** TFLite: extra files with float16 and/or int8 weights. */
   quantize?: Quantization[];
+  /** ONNX and TFLite: check every file against Graft's predictor (deployable-check.ts). */
+  verify?: boolean;
   /** Leave the out-of-fold label-mistake search out of the report. */
   skipMistakes?: boolean;
   projectPath: string;
@@ -87,7 +89,7 @@ export async function exportProject(db: Db, options: ExportOptions): Promise<Exp
       modelFormat = (await exportModel(step, run!, stored!, modelNameOf(options.projectPath, run!))).format;
     }
     const deployFormats = formats.filter((f): f is 'onnx' | 'tflite' => f === 'onnx' || f === 'tflite');
-    if (deployFormats.length) deployable = await exportDeployable(step, run!, stored!, deployFormats, options.quantize ?? []);
+    if (deployFormats.length) deployable = await exportDeployable(step, run!, stored!, deployFormats, options.quantize ?? [], options.verify);
     if (formats.includes('dataset')) await exportDataset(step, split);
     if (formats.includes('codes')) {
       const backbones = options.backbones ?? run?.backbones ?? cachedBackbones(db);

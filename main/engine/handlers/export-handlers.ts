@@ -19,6 +19,7 @@ export const exportHandlers: HandlerMap<keyof typeof exportMethods> = {
         backbones: p.backbones,
         skipMistakes: !p.mistakes,
         quantize: p.quantize,
+        verify: p.verify,
         projectPath: engine.projectPath!,
         workers: engine.compute,
         modelsDir: engine.options.modelsDir,
