@@ -22,8 +22,21 @@ import { ONNX_OPSET } from '../onnx/onnx-writer';
 import { getBackbone } from '../tf/registry';
 import { checkDeployable, CheckReference } from './deployable-check';
 import type { ExportStep } from './export-types';
+import { PREPROCESSING as TFJS_PREPROCESSING } from './model-export';
 
 export type Quantization = 'float16' | 'int8';
+
+/** How to prepare a photo for both files, as deployable.json tells people: TF.js's steps, without its scaling. */
+const PREPROCESSING = {
+  orientation: TFJS_PREPROCESSING.orientation,
+  colorSpace: TFJS_PREPROCESSING.colorSpace,
+  crop: TFJS_PREPROCESSING.crop,
+  resize: 'to the input\'s size (deployable.json files[].inputs), Lanczos-3 (sharp/libvips default)',
+  channels: TFJS_PREPROCESSING.channels,
+  layout: 'NHWC: [batch, size, size, 3], float32',
+  range: [0, 255],
+  formula: 'value = pixel (0…255, unscaled: each network\'s own scaling is inside the model)',
+};
 
 export interface DeployableResult {
   files: DeployableFile[];
@@ -79,7 +92,7 @@ export async function exportDeployable(step: ExportStep, run: RunDetail, stored:
     fs.writeFileSync(path.join(step.dir, 'labels.txt'), labels);
     step.written({ file: 'labels.txt', bytes: Buffer.byteLength(labels) });
   }
-  const text = JSON.stringify(result, null, 2);
+  const text = JSON.stringify({ ...result, preprocessing: PREPROCESSING }, null, 2);
   fs.writeFileSync(path.join(step.dir, 'deployable.json'), text);
   step.written({ file: 'deployable.json', bytes: Buffer.byteLength(text) });
   step.progress('model', jobs.length, jobs.length);
