@@ -133,6 +133,11 @@ describe('ONNX and TFLite export of the default model (two networks)', () => {
     }
     assert.deepEqual(fs.readFileSync(path.join(dir, 'labels.txt'), 'utf8').split('\n').filter(Boolean), defaultRun.classes);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'deployable.json'), 'utf8')).files, files);
+    // The labels packed into each .tflite file as TFLite's metadata tools expect (a zip at its
+    // end), read back by Python's own zipfile, which checks every CRC.
+    const py = spawnSync('python3', ['-c', 'import sys, zipfile\nfor f in sys.argv[1:]:\n  z = zipfile.ZipFile(f); assert z.testzip() is None; sys.stdout.write(z.read("labels.txt").decode())', ...files.filter((f) => f.format === 'tflite').map((f) => path.join(dir, f.file))], { encoding: 'utf8' });
+    if (py.error) t.diagnostic(`python3 not found: the labels packed into the .tflite files were not read back (${py.error.message})`);
+    else assert.equal(py.stdout, (defaultRun.classes.join('\n') + '\n').repeat(3), py.stderr);
     const titles = result.snippets.map((s) => `${s.file}: ${s.title}`);
     assert.ok(result.snippets.some((s) => s.file === 'model.onnx' && s.language === 'python'), titles.join('; '));
     assert.ok(result.snippets.some((s) => s.file === 'model.tflite' && s.language === 'kotlin'), titles.join('; '));

@@ -11,7 +11,9 @@ import { decodeModel } from '../model/stored-model';
 import { UnsupportedModelError } from '../netgraph/ir';
 import { classifierGraphOf } from '../onnx/classifier-model';
 import { writeOnnx } from '../onnx/onnx-writer';
+import { classifierMetadata, packAssociatedFiles, TFLITE_METADATA_NAME } from '../tflite/tflite-metadata';
 import { writeTflite } from '../tflite/tflite-writer';
+import { appVersion } from './app-version';
 import type { TaskInput, TaskOutput } from '../workers/task-types';
 import { deployableGraph } from './deployable-graph';
 
@@ -36,7 +38,11 @@ export async function buildDeployableTask(input: TaskInput<'build-deployable-exp
         }),
       };
     }
-    return { bytes: writeTflite(graph, { weights: input.weights, description, metadata: { 'graft.labels': new TextEncoder().encode(stored.classes.join('\n') + '\n') } }) };
+    const labels = new TextEncoder().encode(stored.classes.join('\n') + '\n');
+    const inputs = graph.inputs.map((i) => ({ name: i.name, size: i.shape[1] }));
+    const metadata = classifierMetadata({ name: 'Graft image classifier', description, version: `run ${input.runId}`, author: `Graft ${appVersion()}`, inputs, labelsFile: 'labels.txt' });
+    const model = writeTflite(graph, { weights: input.weights, description, metadata: { [TFLITE_METADATA_NAME]: metadata } });
+    return { bytes: packAssociatedFiles(model, [{ name: 'labels.txt', bytes: labels }]) };
   } catch (err) {
     if (err instanceof UnsupportedModelError) return { refused: `The model cannot be written as ${name}: ${err.message}.` };
     throw err;
