@@ -17,7 +17,6 @@ import type { DeployableFile, ExportResult } from '../../shared/api/export';
 import type { Params } from '../../shared/api';
 import type { TrainResult } from '../../shared/api/training';
 import { Engine } from '../../main/engine/engine';
-import { call } from '../../main/engine/dispatch';
 import { runWeights } from '../../main/engine/catalogue/runs';
 import { labelledImages } from '../../main/engine/catalogue/splits';
 import { decodeModel } from '../../main/engine/model/stored-model';
@@ -28,8 +27,9 @@ import { addUserBackbone } from '../../main/engine/tf/backbone';
 import { getTf } from '../../main/engine/tf/runtime';
 import { loadPredictor } from '../../main/engine/training/predict';
 import { listImageFiles } from '../helpers/catalogue-fixtures';
-import { resultOf, runToEnd } from '../helpers/jobs';
-import { flowersMiniDir, graftBin, modelsDir, repoRoot, tempDir } from '../helpers/paths';
+import { trainToEnd } from '../helpers/jobs';
+import { flowersMiniDir, modelsDir, repoRoot, tempDir } from '../helpers/paths';
+import { runGraft } from '../helpers/graft-cli';
 import { PLAIN_DEPLOYABLE_PREDICT_SCRIPT } from '../helpers/plain-deployable-predict';
 import { assertTestRuntime } from '../helpers/runtime';
 
@@ -42,13 +42,9 @@ const photos = listImageFiles(flowersMiniDir);
 let engine: Engine;
 let defaultRun: TrainResult;
 
-async function train(options: Params<'train.start'>): Promise<TrainResult> {
-  return resultOf(await runToEnd(engine, 'train', () => call(engine, 'train.start', options)));
-}
+const train = (options: Params<'train.start'>): Promise<TrainResult> => trainToEnd(engine, options);
 
-function graft(args: string[]) {
-  return spawnSync(process.execPath, [graftBin, ...args], { encoding: 'utf8', env: { ...process.env, GRAFT_MODELS_DIR: modelsDir }, timeout: 600_000, maxBuffer: 64 << 20 });
-}
+const graft = runGraft;
 
 function exportCli(dir: string, args: string[]): ExportResult {
   const r = graft(['export', dir, '--project', projectFile, '--json', ...args]);
@@ -111,11 +107,17 @@ after(async () => {
 describe('ONNX and TFLite export of the default model (two networks)', () => {
   it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one', assertTestRuntime);
 
+  // The files the reading tests run, written through the engine (no checks: the tests are the checks).
   const dir = path.join(tmp.dir, 'default');
-  let result: ExportResult;
+  let written: DeployableFile[];
+  before(async () => {
+    const result = await exportProject(engine.db, { dir, runId: defaultRun.runId, formats: ['onnx', 'tflite'], quantize: ['float16', 'int8'], projectPath: projectFile, workers: engine.compute, modelsDir });
+    written = result.deployable!.files;
+  });
 
   it('graft export --format tfjs,onnx,tflite --quantize float16,int8 --verify writes every file, each passing its runtime\'s check', (t) => {
-    result = exportCli(dir, ['--run', defaultRun.runId, '--format', 'tfjs,onnx,tflite', '--quantize', 'float16,int8', '--verify']);
+    const dir = path.join(tmp.dir, 'cli');
+    const result = exportCli(dir, ['--run', defaultRun.runId, '--format', 'tfjs,onnx,tflite', '--quantize', 'float16,int8', '--verify']);
     assert.deepEqual([...result.files].sort(), ['deployable.json', 'labels.txt', 'metadata.json', 'model.json', 'model.onnx', 'model.tflite', 'model_float16.tflite', 'model_int8.tflite', 'weights.bin']);
     for (const f of result.files) assert.ok(fs.existsSync(path.join(dir, f)), f);
     const files = checksOf(result);
@@ -149,7 +151,8 @@ describe('ONNX and TFLite export of the default model (two networks)', () => {
     const expected = await graftProbabilities(defaultRun.runId, photos);
     // Not a degenerate model: the photos get different answers.
     assert.ok(new Set(expected.map(argmax)).size > 2);
-    for (const file of result.deployable!.files) {
+    assert.deepEqual(written.map((f) => f.file), ['model.onnx', 'model.tflite', 'model_float16.tflite', 'model_int8.tflite']);
+    for (const file of written) {
       const c = compareProbabilities(expected, await runFile(dir, file, photos));
       t.diagnostic(`${file.file}: top-1 ${c.agree}/${c.rows}, max probability difference ${c.maxDiff.toExponential(2)}`);
       assert.equal(c.rows, photos.length);

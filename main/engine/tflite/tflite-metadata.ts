@@ -12,6 +12,7 @@
  */
 import { Builder, type Offset } from 'flatbuffers';
 import { crc32 } from '../export/crc32c';
+import { floatVector, offsetVector } from './tflite-writer';
 
 export const TFLITE_METADATA_NAME = 'TFLITE_METADATA';
 
@@ -40,16 +41,8 @@ export interface ClassifierMetadata {
 export function classifierMetadata(m: ClassifierMetadata): Uint8Array {
   const b = new Builder(4096);
   const str = (s: string) => b.createString(s);
-  const floats = (values: number[]) => {
-    b.startVector(4, values.length, 4);
-    for (let i = values.length - 1; i >= 0; i--) b.addFloat32(values[i]);
-    return b.endVector();
-  };
-  const offsets = (values: Offset[]) => {
-    b.startVector(4, values.length, 4);
-    for (let i = values.length - 1; i >= 0; i--) b.addOffset(values[i]);
-    return b.endVector();
-  };
+  const floats = (values: number[]) => floatVector(b, values);
+  const offsets = (values: Offset[]) => offsetVector(b, values);
   const stats = (min: number, max: number) => {
     const maxV = floats([max]);
     const minV = floats([min]);

@@ -457,7 +457,7 @@ function intVector(b: Builder, values: number[]): Offset {
   return b.endVector();
 }
 
-function floatVector(b: Builder, values: number[]): Offset {
+export function floatVector(b: Builder, values: number[]): Offset {
   b.startVector(4, values.length, 4);
   for (let i = values.length - 1; i >= 0; i--) b.addFloat32(values[i]);
   return b.endVector();
@@ -469,7 +469,7 @@ function longVector(b: Builder, values: number[]): Offset {
   return b.endVector();
 }
 
-function offsetVector(b: Builder, offsets: Offset[]): Offset {
+export function offsetVector(b: Builder, offsets: Offset[]): Offset {
   b.startVector(4, offsets.length, 4);
   for (let i = offsets.length - 1; i >= 0; i--) b.addOffset(offsets[i]);
   return b.endVector();

@@ -46,7 +46,7 @@ export const exportCommand: Command = {
     '  --force           replace the content of a non-empty <dir>',
     '  --no-mistakes     leave the likely-mistakes section out of the report (faster)',
     '',
-    '--json prints {"dir","files":[…],"bytes":N,"formats","runId","modelFormat","skipped":[…]}.',
+    '--json prints {"dir","files":[…],"bytes":N,"formats","runId","modelFormat","deployable":{"files","refused"},"snippets","skipped":[…]}.',
   ].join('\n'),
   options: {
     run: { type: 'string' },
