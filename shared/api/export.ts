@@ -53,9 +53,9 @@ export interface DeployableFile {
   /** ONNX: the default-domain opset. */
   opset: number | null;
   /**
-   * The export-time check by the format's own runtime (ONNX Runtime, LiteRT.js). With
-   * `verify`: every file, compared with Graft's predictor on some of the project's photos.
-   * Without: the ONNX file loaded and run; TFLite files null (not checked).
+   * The export-time check by the format's own runtime (ONNX Runtime, LiteRT.js): the file
+   * loaded and run on a few of the project's photos; with `verify`, compared with Graft's
+   * predictor on more of them. Null: not checked.
    */
   check: { runtime: string; ok: boolean; detail: string } | null;
 }

@@ -107,7 +107,8 @@ after(async () => {
 describe('ONNX and TFLite export of the default model (two networks)', () => {
   it('runs on the TF.js runtime GRAFT_RUNTIME forces, or on a fast one', assertTestRuntime);
 
-  // The files the reading tests run, written through the engine (no checks: the tests are the checks).
+  // The files the reading tests run, written through the engine without --verify: each is only
+  // loaded and run on a few photos by its runtime there (the tests below are the real checks).
   const dir = path.join(tmp.dir, 'default');
   let written: DeployableFile[];
   before(async () => {
@@ -153,6 +154,8 @@ describe('ONNX and TFLite export of the default model (two networks)', () => {
     assert.ok(new Set(expected.map(argmax)).size > 2);
     assert.deepEqual(written.map((f) => f.file), ['model.onnx', 'model.tflite', 'model_float16.tflite', 'model_int8.tflite']);
     for (const file of written) {
+      assert.equal(file.check?.ok, true, `${file.file}: ${JSON.stringify(file.check)}`);
+      assert.match(file.check.detail, /^ran 8 of the project's photos; probabilities sum to 1 within /);
       const c = compareProbabilities(expected, await runFile(dir, file, photos));
       t.diagnostic(`${file.file}: top-1 ${c.agree}/${c.rows}, max probability difference ${c.maxDiff.toExponential(2)}`);
       assert.equal(c.rows, photos.length);

@@ -6,8 +6,8 @@
  * predictor (`graft predict`) on the same photos, with the tolerance its weights allow —
  * float32: the same top-1 on every photo and probabilities within 1e-4; float16: within
  * 1e-2; int8 (weights rounded to 1/127 of each channel's range): the same top-1 on at
- * least 98% of them. Otherwise (the ONNX file, always): it loads, runs, and gives every
- * photo a distribution over the labels.
+ * least 98% of them. Otherwise: it loads, runs, and gives every photo a distribution over
+ * the labels.
  */
 import fs from 'node:fs';
 import type { DeployableFile } from '../../../shared/api/export';
@@ -18,7 +18,7 @@ import type { StoredModel } from '../model/stored-model';
 import { predictorFor } from '../training/predict';
 import type { ExportStep } from './export-types';
 
-/** How many of the project's photos a check runs: verified, and the ONNX file's load check. */
+/** How many of the project's photos a check runs: verified, and the load check. */
 const VERIFY_PHOTOS = 32;
 const LOAD_CHECK_PHOTOS = 8;
 

@@ -45,8 +45,8 @@ export interface DeployableResult {
 
 /**
  * `verify`: every file written is run by its runtime and compared with Graft's own
- * predictor (`deployable-check.ts`); without it the ONNX file is still loaded and run on a
- * few photos (ONNX Runtime is part of Graft) and TFLite files are left unchecked.
+ * predictor (`deployable-check.ts`); without it every file is still loaded and run by its
+ * runtime on a few photos, which must give each a distribution over the labels.
  */
 export async function exportDeployable(step: ExportStep, run: RunDetail, stored: StoredModel, formats: Array<'onnx' | 'tflite'>, quantize: readonly Quantization[], verify = false): Promise<DeployableResult> {
   const jobs: Array<{ format: 'onnx' | 'tflite'; weights: 'float32' | Quantization; file: string }> = [];
@@ -70,12 +70,9 @@ export async function exportDeployable(step: ExportStep, run: RunDetail, stored:
     }
     fs.writeFileSync(path.join(step.dir, job.file), built.bytes);
     step.written({ file: job.file, bytes: built.bytes.length });
-    let check: DeployableFile['check'] = null;
-    if (verify || job.format === 'onnx') {
-      step.progress('model', done - 1, jobs.length, `checking ${job.file}`);
-      reference ??= await CheckReference.take(step, run, stored, verify);
-      check = await checkDeployable(step, { file: path.join(step.dir, job.file), format: job.format, weights: job.weights, inputs }, reference);
-    }
+    step.progress('model', done - 1, jobs.length, `checking ${job.file}`);
+    reference ??= await CheckReference.take(step, run, stored, verify);
+    const check = await checkDeployable(step, { file: path.join(step.dir, job.file), format: job.format, weights: job.weights, inputs }, reference);
     result.files.push({
       format: job.format,
       file: job.file,

@@ -358,7 +358,7 @@ function deploySection(data: ReportData): string {
   const d = data.deployable;
   if (!snippets.length && !d?.refused.length) return '';
   const rows = (d?.files ?? [])
-    .map((f) => `<tr><td><code>${esc(f.file)}</code></td><td>${esc(f.format === 'onnx' ? `ONNX, opset ${f.opset}` : 'TensorFlow Lite')}</td><td>${esc(f.weights)}</td><td class="n">${esc((f.bytes / 1e6).toFixed(2))} MB</td><td>${f.check ? `${f.check.ok ? 'passed' : 'FAILED'}: ${esc(f.check.runtime)}, ${esc(f.check.detail)}` : '<span class="muted">not checked at export (graft export --verify runs it in LiteRT.js)</span>'}</td></tr>`)
+    .map((f) => `<tr><td><code>${esc(f.file)}</code></td><td>${esc(f.format === 'onnx' ? `ONNX, opset ${f.opset}` : 'TensorFlow Lite')}</td><td>${esc(f.weights)}</td><td class="n">${esc((f.bytes / 1e6).toFixed(2))} MB</td><td>${f.check ? `${f.check.ok ? 'passed' : 'FAILED'}: ${esc(f.check.runtime)}, ${esc(f.check.detail)}` : '<span class="muted">not checked</span>'}</td></tr>`)
     .join('');
   const refused = (d?.refused ?? []).map((r) => `<li><code>${esc(r.file)}</code> not written: ${esc(r.reason)}</li>`).join('');
   const code = snippets.map((s) => `<h3>${esc(s.title)} <span class="muted"><code>${esc(s.file)}</code></span></h3><pre class="snippet"><code>${esc(s.code)}</code></pre>`).join('');
