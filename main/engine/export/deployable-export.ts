@@ -7,7 +7,7 @@
  * every file's description, sizes and checks go into `deployable.json` for the report.
  *
  * Input of both files: a batch of RGB images `[n, size, size, 3]` (NHWC), float32 values
- * 0…255 as the preprocessing in metadata.json produces them, unscaled — each network's
+ * 0…255 as the preprocessing in deployable.json produces them, unscaled — each network's
  * range mapping is inside the model. Outputs: "probabilities" `[n, classes]` in the order
  * of labels.txt, and "features" `[n, dim]`, the pooled backbone features.
  */
