@@ -6,7 +6,6 @@
  * backbone, and the report in a real Chromium with no network.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,8 +18,8 @@ import { loadExportedModel } from '../../main/engine/export/exported-model';
 import { importFolder } from '../../main/engine/importer';
 import { getTf } from '../../main/engine/tf/runtime';
 import { expandInputs, loadPredictor } from '../../main/engine/training/predict';
-import { artifactsDir, flowersMiniDir, modelsDir, repoRoot, tempDir } from '../helpers/paths';
-import { runGraft } from '../helpers/graft-cli';
+import { artifactsDir, flowersMiniDir, modelsDir, tempDir } from '../helpers/paths';
+import { runGraft, runPlainScript } from '../helpers/graft-cli';
 import { PLAIN_TFJS_PREDICT_SCRIPT } from '../helpers/plain-tfjs-predict';
 import { launchPlainBrowser, uiTestsSkipped } from '../e2e/browser';
 import { trainToEnd } from '../helpers/jobs';
@@ -39,14 +38,7 @@ const graft = runGraft;
 
 /** Runs the stand-alone script: only @tensorflow/tfjs, its wasm backend and sharp. */
 function plainTfjs(dir: string, images: string): { files: string[]; labels: string[]; probabilities: number[][] } {
-  const r = spawnSync(process.execPath, [scriptFile, dir, images], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_PATH: path.join(repoRoot, 'node_modules') },
-    timeout: 600_000,
-    maxBuffer: 64 << 20,
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
+  return runPlainScript(scriptFile, [dir, images]);
 }
 
 before(async () => {
