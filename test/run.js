@@ -33,6 +33,7 @@ const runtimeDependent = [
   'integration/fine-tune.test.js',
   'integration/insights.test.js',
   'integration/export-model.test.js',
+  'integration/export-deployable.test.js',
   'integration/onnx-backbones.test.js',
   'integration/onnx-classifier.test.js',
 ].map((f) => path.join(root, ...f.split('/')));

@@ -2,7 +2,10 @@
  * Waiting for jobs in tests: listen before starting (a job may end at once), and read the
  * typed result of a finished job, failing with the job's own error otherwise.
  */
+import type { Params } from '../../shared/api';
+import type { TrainResult } from '../../shared/api/training';
 import type { JobFinishedOf, JobKind, JobResult } from '../../shared/jobs';
+import { call } from '../../main/engine/dispatch';
 import type { Engine } from '../../main/engine/engine';
 
 /** Starts a job and resolves with how it ended. */
@@ -40,4 +43,9 @@ export function nextEnding<K extends JobKind>(engine: Engine, kind: K, jobId?: s
 export function resultOf<K extends JobKind>(f: JobFinishedOf<K>): JobResult<K> {
   if (f.status === 'finished') return f.result;
   throw new Error(`${f.kind} job ${f.status}${f.status === 'failed' ? `: ${f.error.code}: ${f.error.message}` : ''}`);
+}
+
+/** A training run through the engine's API, to its end; its result. */
+export async function trainToEnd(engine: Engine, options: Params<'train.start'>): Promise<TrainResult> {
+  return resultOf(await runToEnd(engine, 'train', () => call(engine, 'train.start', options)));
 }

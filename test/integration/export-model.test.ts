@@ -6,7 +6,6 @@
  * backbone, and the report in a real Chromium with no network.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,16 +13,16 @@ import type { ExportResult } from '../../shared/api/export';
 import type { Params } from '../../shared/api';
 import type { TrainResult } from '../../shared/api/training';
 import { Engine } from '../../main/engine/engine';
-import { call } from '../../main/engine/dispatch';
 import { exportProject } from '../../main/engine/export/export-project';
 import { loadExportedModel } from '../../main/engine/export/exported-model';
 import { importFolder } from '../../main/engine/importer';
 import { getTf } from '../../main/engine/tf/runtime';
 import { expandInputs, loadPredictor } from '../../main/engine/training/predict';
-import { artifactsDir, flowersMiniDir, graftBin, modelsDir, repoRoot, tempDir } from '../helpers/paths';
+import { artifactsDir, flowersMiniDir, modelsDir, tempDir } from '../helpers/paths';
+import { runGraft, runPlainScript } from '../helpers/graft-cli';
 import { PLAIN_TFJS_PREDICT_SCRIPT } from '../helpers/plain-tfjs-predict';
 import { launchPlainBrowser, uiTestsSkipped } from '../e2e/browser';
-import { resultOf, runToEnd } from '../helpers/jobs';
+import { trainToEnd } from '../helpers/jobs';
 import { assertTestRuntime } from '../helpers/runtime';
 
 const tmp = tempDir('graft-export-model-');
@@ -33,24 +32,13 @@ const scriptFile = path.join(tmp.dir, 'plain-predict.js');
 let engine: Engine;
 let defaultRun: TrainResult;
 
-async function train(options: Params<'train.start'>): Promise<TrainResult> {
-  return resultOf(await runToEnd(engine, 'train', () => call(engine, 'train.start', options)));
-}
+const train = (options: Params<'train.start'>): Promise<TrainResult> => trainToEnd(engine, options);
 
-function graft(args: string[]) {
-  return spawnSync(process.execPath, [graftBin, ...args], { encoding: 'utf8', env: { ...process.env, GRAFT_MODELS_DIR: modelsDir }, timeout: 600_000, maxBuffer: 64 << 20 });
-}
+const graft = runGraft;
 
 /** Runs the stand-alone script: only @tensorflow/tfjs, its wasm backend and sharp. */
 function plainTfjs(dir: string, images: string): { files: string[]; labels: string[]; probabilities: number[][] } {
-  const r = spawnSync(process.execPath, [scriptFile, dir, images], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_PATH: path.join(repoRoot, 'node_modules') },
-    timeout: 600_000,
-    maxBuffer: 64 << 20,
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout);
+  return runPlainScript(scriptFile, [dir, images]);
 }
 
 before(async () => {

@@ -5,7 +5,6 @@
  * predict`, and the exported TF.js model loaded with no Graft code.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,16 +16,15 @@ import { getRun, runWeights } from '../../main/engine/catalogue/runs';
 import { labelledImages } from '../../main/engine/catalogue/splits';
 import { decodeModel } from '../../main/engine/model/stored-model';
 import { loadExportedModel } from '../../main/engine/export/exported-model';
-import { flowersMiniDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
+import { flowersMiniDir, modelsDir, tempDir } from '../helpers/paths';
+import { runGraft } from '../helpers/graft-cli';
 import { assertTestRuntime } from '../helpers/runtime';
 
 const tmp = tempDir('graft-fine-tune-');
 const projectFile = path.join(tmp.dir, 'flowers-mini.graft');
 let engine: Engine;
 
-function graft(args: string[]) {
-  return spawnSync(process.execPath, [graftBin, ...args], { encoding: 'utf8', env: { ...process.env, GRAFT_MODELS_DIR: modelsDir }, timeout: 600_000, maxBuffer: 64 << 20 });
-}
+const graft = runGraft;
 
 function trainCli(args: string[]): TrainResult {
   const r = graft(['train', '--project', projectFile, '--json', ...args]);

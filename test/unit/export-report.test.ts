@@ -106,3 +106,28 @@ test('export.start takes only an absolute folder: a relative one would land wher
   }
   assert.equal(isAbsolutePath(path.resolve('out')), true, 'what the CLI sends after path.resolve passes');
 });
+
+test('the report lists each ONNX and TFLite file with its check, the refusals, and a snippet per file', () => {
+  const check = (runtime: string, ok: boolean) => ({ runtime, ok, detail: ok ? 'ran 8 of the project\'s photos' : 'probabilities differ by 0.3' });
+  const file = (name: string, format: 'onnx' | 'tflite', ok: boolean) => ({ format, file: name, bytes: 9_600_000, weights: 'float32' as const, inputs: [{ name: 'image', shape: [1, 320, 320, 3] }], outputs: ['probabilities', 'features'], opset: format === 'onnx' ? 13 : null, check: check(format === 'onnx' ? 'onnxruntime-node 1.31.1' : 'LiteRT.js 2.5.3', ok) });
+  const html = renderReport({
+    projectName: 'flowers',
+    generatedAt: '2026-01-02T03:04:05.000Z',
+    appVersion: '9.9.9',
+    run: null,
+    classes: [],
+    unlabelled: 0,
+    splits: { train: 0, validation: 0, test: 0 },
+    validation: null,
+    test: null,
+    history: [],
+    mistakes: [],
+    deployable: { files: [file('model.onnx', 'onnx', true), file('model.tflite', 'tflite', false)], refused: [{ format: 'tflite', file: 'model_int8.tflite', reason: 'layer odd (LeakyReLU) <b>' }] },
+    snippets: [{ file: 'model.onnx', title: 'Python (onnxruntime)', language: 'python', code: 'print("a < b")' }],
+  });
+  assert.match(html, /Run the model/);
+  assert.match(html, /<code>model\.onnx<\/code><\/td><td>ONNX, opset 13<\/td>.*passed: onnxruntime-node 1\.31\.1, ran 8 of the project&#39;s photos/s);
+  assert.match(html, /<code>model\.tflite<\/code><\/td><td>TensorFlow Lite<\/td>.*FAILED: LiteRT\.js 2\.5\.3, probabilities differ by 0\.3/s);
+  assert.match(html, /<code>model_int8\.tflite<\/code> not written: layer odd \(LeakyReLU\) &lt;b&gt;/);
+  assert.match(html, /Python \(onnxruntime\).*print\(&quot;a &lt; b&quot;\)/s);
+});

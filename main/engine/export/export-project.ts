@@ -16,9 +16,11 @@ import { currentRunId, getRun, runWeights } from '../catalogue/runs';
 import { decodeModel } from '../model/stored-model';
 import { exportCodes } from './codes-export';
 import { exportDataset } from './dataset-export';
+import { exportDeployable, type DeployableResult, type Quantization } from './deployable-export';
 import type { ExportFormat, ExportStep, SkippedItem, SplitChoice, WrittenFile } from './export-types';
 import { exportModel } from './model-export';
 import { exportReport } from './report-export';
+import { snippetsFor } from './snippets';
 import { openStagingFolder } from './staging-folder';
 import type { WorkerPool } from '../workers/worker-pool';
 
@@ -33,6 +35,10 @@ export interface ExportOptions {
   force?: boolean;
   /** Codes export without a run: these backbones (default: those with cached codes). */
   backbones?: string[];
+  /** TFLite: extra files with float16 and/or int8 weights. */
+  quantize?: Quantization[];
+  /** ONNX and TFLite: check every file against Graft's predictor (deployable-check.ts). */
+  verify?: boolean;
   /** Leave the out-of-fold label-mistake search out of the report. */
   skipMistakes?: boolean;
   projectPath: string;
@@ -47,10 +53,14 @@ export interface ExportOptions {
 export async function exportProject(db: Db, options: ExportOptions): Promise<ExportResult> {
   const formats = normaliseFormats(options.formats);
   const split = options.split ?? DEFAULTS.export.split.value;
-  const needsRun = formats.includes('tfjs') || formats.includes('report');
+  const needsModel = formats.includes('tfjs') || formats.includes('onnx') || formats.includes('tflite');
+  const needsRun = needsModel || formats.includes('report');
   const runId = options.runId ?? (needsRun || formats.includes('codes') ? currentRunId(db) : null);
-  if (needsRun && formats.includes('tfjs') && !runId) {
+  if (needsModel && !runId) {
     throw new GraftError('no_trained_model', 'This project has no trained model to export yet. Train one first (graft train --project FILE), or export --format dataset.');
+  }
+  if (options.quantize?.length && !formats.includes('tflite')) {
+    throw new GraftError('invalid_params', 'Quantized weights are for TensorFlow Lite files: add tflite to the formats (--format tflite).');
   }
   const run: RunDetail | null = runId ? getRun(db, runId) : null;
   if (run && run.status !== 'finished') {
@@ -72,11 +82,14 @@ export async function exportProject(db: Db, options: ExportOptions): Promise<Exp
     skipped: (s) => skipped.push(s),
   };
   let modelFormat: string | null = null;
+  let deployable: DeployableResult | null = null;
   try {
+    const stored = needsModel ? decodeModel(runWeights(db, run!.id)) : null;
     if (formats.includes('tfjs')) {
-      const stored = decodeModel(runWeights(db, run!.id));
-      modelFormat = (await exportModel(step, run!, stored, modelNameOf(options.projectPath, run!))).format;
+      modelFormat = (await exportModel(step, run!, stored!, modelNameOf(options.projectPath, run!))).format;
     }
+    const deployFormats = formats.filter((f): f is 'onnx' | 'tflite' => f === 'onnx' || f === 'tflite');
+    if (deployFormats.length) deployable = await exportDeployable(step, run!, stored!, deployFormats, options.quantize ?? [], options.verify);
     if (formats.includes('dataset')) await exportDataset(step, split);
     if (formats.includes('codes')) {
       const backbones = options.backbones ?? run?.backbones ?? cachedBackbones(db);
@@ -85,7 +98,7 @@ export async function exportProject(db: Db, options: ExportOptions): Promise<Exp
     }
     // The report last: it can name the model format, and its mistakes search is the slowest part.
     if (formats.includes('report')) {
-      await exportReport(step, run, { projectName: projectNameOf(options.projectPath), modelFormat, mistakes: !options.skipMistakes });
+      await exportReport(step, run, { projectName: projectNameOf(options.projectPath), modelFormat, deployable, mistakes: !options.skipMistakes });
     }
     if (options.signal?.aborted) throw new GraftError('cancelled', 'The export was cancelled; nothing was written.');
     step.progress('finish', 0, 1);
@@ -102,6 +115,8 @@ export async function exportProject(db: Db, options: ExportOptions): Promise<Exp
     bytes: written.reduce((a, f) => a + f.bytes, 0),
     runId: run?.id ?? null,
     modelFormat,
+    deployable,
+    snippets: snippetsFor(staging.target, deployable),
     skipped,
   };
 }

@@ -12,6 +12,8 @@ import { readThumbnail } from '../catalogue/images';
 import { GraftError } from '../errors';
 import { findMistakes } from '../training/find-mistakes';
 import { appVersion } from './app-version';
+import { snippetsFor } from './snippets';
+import type { DeployableResult } from './deployable-export';
 import type { ExportStep } from './export-types';
 import { summariseConfusion } from './report/metrics';
 import { renderReport, type ReportData, type ReportMistake } from './report/report-html';
@@ -22,6 +24,8 @@ const REPORT_MISTAKES = 24;
 export interface ReportOptions {
   projectName: string;
   modelFormat?: string | null;
+  /** The ONNX / TFLite files written with this report, for their snippets and checks. */
+  deployable?: DeployableResult | null;
   /** Skip the out-of-fold mistakes search (it trains a few small heads). */
   mistakes?: boolean;
 }
@@ -56,6 +60,8 @@ export async function collectReportData(step: ExportStep, run: RunDetail | null,
     bestEpoch: run?.metrics?.bestEpoch ?? null,
     mistakes,
     exportFormat: options.modelFormat ?? null,
+    deployable: options.deployable ?? null,
+    snippets: snippetsFor(step.dir, options.deployable ?? null),
   };
 }
 

@@ -18,6 +18,8 @@ export const exportHandlers: HandlerMap<keyof typeof exportMethods> = {
         force: p.force,
         backbones: p.backbones,
         skipMistakes: !p.mistakes,
+        quantize: p.quantize,
+        verify: p.verify,
         projectPath: engine.projectPath!,
         workers: engine.compute,
         modelsDir: engine.options.modelsDir,

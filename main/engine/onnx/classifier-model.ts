@@ -10,7 +10,7 @@ import { getBackbone } from '../tf/registry';
 import { resolveWeights, type ResolveOptions } from '../tf/weights';
 import { backboneGraph } from '../netgraph/backbone-graph';
 import { classifierGraph, classifierInputName, type ClassifierBackbone } from '../netgraph/classifier';
-import { UnsupportedModelError } from '../netgraph/ir';
+import { UnsupportedModelError, type Graph } from '../netgraph/ir';
 import { writeOnnx } from './onnx-writer';
 
 export interface CompiledClassifier {
@@ -20,8 +20,8 @@ export interface CompiledClassifier {
   classes: string[];
 }
 
-/** `inputType` 'float32': the images as floats 0…255 instead of bytes (netgraph/classifier.ts). */
-export async function compileClassifier(model: StoredModel, options: ResolveOptions & { inputType?: 'uint8' | 'float32' } = {}): Promise<CompiledClassifier> {
+/** The stored model as one IR graph (`netgraph/classifier.ts`), its backbones compiled; for the ONNX and TFLite writers. */
+export async function classifierGraphOf(model: StoredModel, options: ResolveOptions & { inputType?: 'uint8' | 'float32'; format?: string } = {}): Promise<{ graph: Graph; backbones: ClassifierBackbone[] }> {
   const backbones: ClassifierBackbone[] = [];
   for (const b of model.backbones) {
     const spec = getBackbone(b.id);
@@ -31,13 +31,18 @@ export async function compileClassifier(model: StoredModel, options: ResolveOpti
     try {
       compiled = backboneGraph(spec, dir, tuned);
     } catch (err) {
-      if (err instanceof UnsupportedModelError) throw new GraftError('bad_model', `The model cannot be compiled to ONNX: backbone ${spec.id}: ${err.message}.`);
+      if (err instanceof UnsupportedModelError) throw new GraftError('bad_model', `The model cannot be compiled to ${options.format ?? 'ONNX'}: backbone ${spec.id}: ${err.message}.`);
       throw err;
     }
     if (compiled.dim !== b.dim) throw new GraftError('bad_model', `The backbone ${b.id} gives ${compiled.dim}-d codes but the model was trained on ${b.dim}-d ones.`);
     backbones.push({ id: spec.id, graph: compiled.graph, inputSize: spec.inputSize, inputRange: spec.inputRange, dim: compiled.dim });
   }
-  const graph = classifierGraph(backbones, model.head, { views: model.views, inputType: options.inputType });
+  return { graph: classifierGraph(backbones, model.head, { views: model.views, inputType: options.inputType }), backbones };
+}
+
+/** `inputType` 'float32': the images as floats 0…255 instead of bytes (netgraph/classifier.ts). */
+export async function compileClassifier(model: StoredModel, options: ResolveOptions & { inputType?: 'uint8' | 'float32' } = {}): Promise<CompiledClassifier> {
+  const { graph, backbones } = await classifierGraphOf(model, options);
   const sizes = [...new Set(backbones.map((b) => b.inputSize))];
   const bytes = writeOnnx(graph, {
     docString: `A Graft image classifier: ${model.classes.length} classes, backbones ${model.backbones.map((b) => b.id).join(' + ')}, views ${model.views.join(' + ')}`,

@@ -17,6 +17,8 @@ const loaders: { [K in TaskName]: () => TaskFunction<K> } = {
   'project-codes': () => require('../insights/projection').projectCodes,
   'predict-codes': () => require('../insights/predictions').predictCodes,
   'build-layers-export': () => require('../export/layers-model-task').buildLayersExportTask,
+  'build-deployable-export': () => require('../export/deployable-task').buildDeployableTask,
+  'run-deployable': () => require('../export/deployable-run').runDeployableTask,
   'load-head': () => require('../training/resident-head').loadHead,
   'score-head': () => require('../training/resident-head').scoreHead,
   'load-exported-model': () => require('../export/exported-model').loadExportedModelResident,

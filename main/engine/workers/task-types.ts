@@ -12,6 +12,7 @@ import type { ImageFacts } from '../importer/decode';
 import type { HeadParams } from '../model/head';
 import type { LabelledImage } from '../model/splits';
 import type { BuiltArtifacts } from '../export/layers-model-export';
+import type { DeployableRunInput, DeployableRunOutput } from '../export/deployable-run';
 
 /** Progress inside a task, forwarded to its job. */
 export interface TaskProgress {
@@ -80,6 +81,10 @@ export interface Tasks {
   'predict-codes': { input: { projectPath: string; runId: string }; output: PredictCodesOutput; event: never };
   /** The standalone TF.js layers model of a run. */
   'build-layers-export': { input: { projectPath: string; runId: string; backbones: Array<{ id: string; dir: string }> }; output: BuiltArtifacts; event: never };
+  /** A run's whole classifier as ONNX or TFLite bytes (float32 RGB 0…255 input), or why the format cannot express it. */
+  'build-deployable-export': { input: { projectPath: string; runId: string; modelsDir?: string; format: 'onnx' | 'tflite'; weights: 'float32' | 'float16' | 'int8' }; output: { bytes: Uint8Array } | { refused: string }; event: never };
+  /** A written ONNX or TFLite file run by its own runtime on photos: the probabilities. */
+  'run-deployable': { input: DeployableRunInput; output: DeployableRunOutput; event: never };
   /** Loads a model's head (vote included) resident, for `score-head`. */
   'load-head': { input: { head: HeadParams }; output: { inputDim: number; classCount: number }; event: never };
   /** Probabilities of feature rows (views already averaged by the caller) with the resident head. */

@@ -4,6 +4,8 @@
  * e-mail or printed. Rendered from a plain data object so it can be tested, and
  * re-rendered, without a project.
  */
+import type { ExportSnippet } from '../../../../shared/api/export';
+import type { DeployableResult } from '../deployable-export';
 import { esc, num, pct } from './html';
 import type { EvaluationSummary } from './metrics';
 import { barChart, lineChart } from './svg-charts';
@@ -55,6 +57,10 @@ export interface ReportData {
   mistakes: ReportMistake[];
   /** What the folder beside the report holds, for the reader's orientation. */
   exportFormat?: string | null;
+  /** The ONNX / TFLite files beside the report, with their runtime checks. */
+  deployable?: DeployableResult | null;
+  /** How to load and run each model file written. */
+  snippets?: ExportSnippet[];
 }
 
 const TRAIN_COLOR = '#2563eb';
@@ -109,6 +115,7 @@ ${summaryCards(data, evalSet, totalImages)}
   <h2>Likely label mistakes <span class="muted">images the model disagrees with most confidently: check their labels</span></h2>
   ${mistakes(data.mistakes)}
 </section>
+${deploySection(data)}
 <section class="card">
   <h2>Settings</h2>
   ${settings(data)}
@@ -341,4 +348,24 @@ main{max-width:1120px;margin:0 auto;padding:24px 40px 8px}
 footer{text-align:center;color:var(--muted);font-size:12px;padding:8px 0 28px}
 @media (max-width:820px){.cards{grid-template-columns:repeat(2,1fr)}.grid-2,.charts{grid-template-columns:1fr}main{padding:16px}}
 @media print{body{background:#fff}.page-header{background:none;color:#111;border-bottom:2px solid #111}.card{border-color:#ccc}}
+pre.snippet{background:#0f172a;color:#e2e8f0;padding:12px;border-radius:6px;overflow-x:auto;font-size:12px;line-height:1.4}
+h3{font-size:14px;margin:16px 0 6px}
 `;
+
+/** The model files written beside the report: sizes, the runtime checks, refusals, and how to run each. */
+function deploySection(data: ReportData): string {
+  const snippets = data.snippets ?? [];
+  const d = data.deployable;
+  if (!snippets.length && !d?.refused.length) return '';
+  const rows = (d?.files ?? [])
+    .map((f) => `<tr><td><code>${esc(f.file)}</code></td><td>${esc(f.format === 'onnx' ? `ONNX, opset ${f.opset}` : 'TensorFlow Lite')}</td><td>${esc(f.weights)}</td><td class="n">${esc((f.bytes / 1e6).toFixed(2))} MB</td><td>${f.check ? `${f.check.ok ? 'passed' : 'FAILED'}: ${esc(f.check.runtime)}, ${esc(f.check.detail)}` : '<span class="muted">not checked</span>'}</td></tr>`)
+    .join('');
+  const refused = (d?.refused ?? []).map((r) => `<li><code>${esc(r.file)}</code> not written: ${esc(r.reason)}</li>`).join('');
+  const code = snippets.map((s) => `<h3>${esc(s.title)} <span class="muted"><code>${esc(s.file)}</code></span></h3><pre class="snippet"><code>${esc(s.code)}</code></pre>`).join('');
+  return `<section class="card">
+  <h2>Run the model <span class="muted">input: the centre square of a photo, RGB 0…255, NHWC; see deployable.json</span></h2>
+  ${rows ? `<table><thead><tr><th>File</th><th>Format</th><th>Weights</th><th class="n">Size</th><th>Check</th></tr></thead><tbody>${rows}</tbody></table>` : ''}
+  ${refused ? `<ul>${refused}</ul>` : ''}
+  ${code}
+</section>`;
+}
