@@ -94,6 +94,8 @@ export const exportMethods = {
       backbones: z.array(z.string().min(1).max(200)).min(1).max(4).optional(),
       /** TFLite: extra files with float16 or int8 weights. */
       quantize: z.array(z.enum(EXPORT_QUANTIZATIONS)).max(EXPORT_QUANTIZATIONS.length).optional(),
+      /** ONNX and TFLite: run every file written in its own runtime and compare it with Graft's predictor (DeployableFile.check). */
+      verify: z.boolean().optional(),
       /** The report's likely-label-mistakes section (it trains a few small heads; seconds to minutes). */
       mistakes: z.boolean().default(true),
     }),
