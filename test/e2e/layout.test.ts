@@ -12,15 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { flowersDir, flowersMiniDir, tempDir } from '../helpers/paths';
 import { launchBrowser, type LaunchedBrowser } from './browser';
-import { formatProblems, layoutProblems } from './layout-probes';
-import { snap, waitForThumbnailsOnScreen } from './page-probes';
+import { assertLayoutAtSizes } from './layout-probes';
+import { waitForThumbnailsOnScreen } from './page-probes';
 import type { Studio } from './studio';
 import { startTrainedStudio } from './trained-studio';
-
-const SIZES = [
-  { width: 1280, height: 800 },
-  { width: 1024, height: 700 },
-] as const;
 
 describe('layout at 1280×800 and 1024×700 (Chromium, web transport)', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -45,18 +40,7 @@ describe('layout at 1280×800 and 1024×700 (Chromium, web transport)', () => {
 
   const tab = (name: string) => page.locator('nav[aria-label=Views] button', { hasText: name });
 
-  /** At each size: let the view settle, check it, keep its picture. */
-  async function atEverySize(name: string, settle: () => Promise<void>): Promise<void> {
-    const failures: string[] = [];
-    for (const size of SIZES) {
-      await page.setViewportSize(size);
-      await settle();
-      await snap(page, `layout-${name}-${size.width}x${size.height}`);
-      const problems = await layoutProblems(page);
-      if (problems.length) failures.push(`${name} at ${size.width}×${size.height}:\n${formatProblems(problems)}`);
-    }
-    assert.equal(failures.length, 0, failures.join('\n'));
-  }
+  const atEverySize = (name: string, settle: () => Promise<void>) => assertLayoutAtSizes(page, name, settle);
 
   it('library, with every class and “New class” in the sidebar without scrolling', async () => {
     await tab('Library').click();
