@@ -12,7 +12,7 @@ export interface ExportChoice {
 /** The model itself, one file format per place it runs. */
 export const MODEL_FORMATS: readonly ExportChoice[] = [
   { id: 'tfjs', label: 'TensorFlow.js', detail: 'model.json + weights; runs in a web page or in Node.', needsModel: true },
-  { id: 'onnx', label: 'ONNX', detail: 'model.onnx; runs with ONNX Runtime on servers and desktops, from Python, C#, Java, C++ or Node.', needsModel: true },
+  { id: 'onnx', label: 'ONNX', detail: 'model.onnx; runs in ONNX Runtime on servers and desktops (Python, C#, Java, C++, Node).', needsModel: true },
   { id: 'tflite', label: 'TensorFlow Lite', detail: 'model.tflite; runs on Android, iOS, Raspberry Pi and other small devices.', needsModel: true },
 ];
 
@@ -25,8 +25,8 @@ export const OTHER_FORMATS: readonly ExportChoice[] = [
 
 /** The extra TensorFlow Lite files, with what they trade. */
 export const QUANTIZATION_CHOICES: ReadonlyArray<{ id: ExportQuantization; label: string; detail: string }> = [
-  { id: 'float16', label: 'float16', detail: 'half the size, same answers' },
-  { id: 'int8', label: 'int8', detail: 'about a quarter of the size, answers may differ slightly' },
+  { id: 'float16', label: 'float16', detail: 'half the size, nearly the same answers' },
+  { id: 'int8', label: 'int8', detail: 'about a quarter of the size; answers can differ slightly' },
 ];
 
 export function deployableFormatName(format: DeployableFile['format']): string {
