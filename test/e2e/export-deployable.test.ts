@@ -12,36 +12,25 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { DeployableFile } from '../../shared/api/export';
-import { tempDir } from '../helpers/paths';
-import { launchBrowser, type LaunchedBrowser } from './browser';
+import type { LaunchedBrowser } from './browser';
 import { assertLayoutAtSizes } from './layout-probes';
 import { snap } from './page-probes';
-import type { Studio } from './studio';
-import { startTrainedStudio } from './trained-studio';
+import { openTrainedStudio, type TrainedStudioSession } from './trained-studio';
 
 describe('export ONNX and TensorFlow Lite from the dialog (Chromium, web transport)', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let studio: Studio;
+  let session: TrainedStudioSession;
   let browser: LaunchedBrowser;
   let page: Page;
   let target: string;
 
   before(async () => {
-    tmp = tempDir('graft-e2e-export-deployable-');
-    target = path.join(tmp.dir, 'deployable export');
-    studio = await startTrainedStudio(tmp.dir);
-    browser = await launchBrowser({ colorScheme: 'dark' });
-    page = browser.page;
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: studio.server.url });
-    await page.goto(studio.server.url);
-    await page.getByTestId('view-count').filter({ hasText: '100 images' }).waitFor({ timeout: 30_000 });
+    session = await openTrainedStudio('graft-e2e-export-deployable-');
+    ({ browser, page } = session);
+    target = path.join(session.dir, 'deployable export');
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: session.studio.server.url });
   });
 
-  after(async () => {
-    await browser?.close();
-    await studio?.close();
-    tmp?.cleanup();
-  });
+  after(() => session?.close());
 
   /** Ticks or unticks a checkbox whatever state an earlier step (or the remembered defaults) left it in. */
   async function setChecked(testid: string, on: boolean): Promise<void> {

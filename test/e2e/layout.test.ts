@@ -10,33 +10,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { flowersDir, flowersMiniDir, tempDir } from '../helpers/paths';
-import { launchBrowser, type LaunchedBrowser } from './browser';
+import { flowersDir, flowersMiniDir } from '../helpers/paths';
+import type { LaunchedBrowser } from './browser';
 import { assertLayoutAtSizes } from './layout-probes';
 import { waitForThumbnailsOnScreen } from './page-probes';
-import type { Studio } from './studio';
-import { startTrainedStudio } from './trained-studio';
+import { openTrainedStudio, type TrainedStudioSession } from './trained-studio';
 
 describe('layout at 1280×800 and 1024×700 (Chromium, web transport)', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let studio: Studio;
+  let session: TrainedStudioSession;
   let browser: LaunchedBrowser;
   let page: Page;
 
   before(async () => {
-    tmp = tempDir('graft-e2e-layout-');
-    studio = await startTrainedStudio(tmp.dir);
-    browser = await launchBrowser({ colorScheme: 'dark' });
-    page = browser.page;
-    await page.goto(studio.server.url);
-    await page.getByTestId('view-count').filter({ hasText: '100 images' }).waitFor({ timeout: 30_000 });
+    session = await openTrainedStudio('graft-e2e-layout-');
+    ({ browser, page } = session);
   });
 
-  after(async () => {
-    await browser?.close();
-    await studio?.close();
-    tmp?.cleanup();
-  });
+  after(() => session?.close());
 
   const tab = (name: string) => page.locator('nav[aria-label=Views] button', { hasText: name });
 
