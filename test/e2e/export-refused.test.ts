@@ -9,29 +9,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type * as tfjs from '@tensorflow/tfjs';
 import type { Page } from 'playwright-core';
 import type { DeployableRefusal } from '../../shared/api/export';
 import { call } from '../../main/engine/dispatch';
 import { getTf } from '../../main/engine/tf/runtime';
-import { saveModel } from '../helpers/layers-model-folder';
+import { saveLeakyNetwork } from '../helpers/layers-model-folder';
 import type { LaunchedBrowser } from './browser';
 import { assertLayoutAtSizes } from './layout-probes';
 import { snap } from './page-probes';
 import { openTrainedStudio, trainFlowersMini, type TrainedStudioSession } from './trained-studio';
-
-/** A small network whose LeakyReLU neither the ONNX nor the TFLite compiler takes. */
-async function saveLeakyNetwork(dir: string): Promise<void> {
-  const { tf } = await getTf();
-  const l = tf.layers;
-  const input = tf.input({ shape: [16, 16, 3] });
-  let x = l.conv2d({ filters: 8, kernelSize: 3, padding: 'same' }).apply(input) as tfjs.SymbolicTensor;
-  x = l.leakyReLU({ alpha: 0.1, name: 'odd_activation' }).apply(x) as tfjs.SymbolicTensor;
-  x = l.globalAveragePooling2d({}).apply(x) as tfjs.SymbolicTensor;
-  const model = tf.model({ inputs: input, outputs: x });
-  await saveModel(tf, model, dir);
-  model.dispose();
-}
 
 describe('export refused for a model the format cannot express (Chromium, web transport)', () => {
   let session: TrainedStudioSession;
@@ -44,7 +30,7 @@ describe('export refused for a model the format cannot express (Chromium, web tr
       // The user's networks are listed in the config folder: this test's own, not the machine's.
       process.env.GRAFT_CONFIG_DIR = path.join(dir, 'config');
       const network = path.join(dir, 'leaky-network');
-      await saveLeakyNetwork(network);
+      await saveLeakyNetwork((await getTf()).tf, network, 16);
       return trainFlowersMini(dir, { backbones: ['leaky_net'], members: 1, epochs: 5 }, async (engine) => {
         await call(engine, 'backbones.add', { folder: network, id: 'leaky_net', inputSize: 16, pooling: 'none' });
       });

@@ -17,3 +17,18 @@ export async function saveModel(tf: Tf, model: tfjs.LayersModel, dir: string): P
     }),
   );
 }
+
+/**
+ * A small network with a layer kind neither the ONNX nor the TensorFlow Lite compiler
+ * takes: a LeakyReLU named odd_activation, between a convolution and average pooling.
+ */
+export async function saveLeakyNetwork(tf: Tf, dir: string, size: number): Promise<void> {
+  const l = tf.layers;
+  const input = tf.input({ shape: [size, size, 3] });
+  let x = l.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(input) as tfjs.SymbolicTensor;
+  x = l.leakyReLU({ alpha: 0.1, name: 'odd_activation' }).apply(x) as tfjs.SymbolicTensor;
+  x = l.globalAveragePooling2d({}).apply(x) as tfjs.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x });
+  await saveModel(tf, model, dir);
+  model.dispose();
+}

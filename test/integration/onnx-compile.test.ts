@@ -19,7 +19,7 @@ import { OnnxSessionPool } from '../../main/engine/onnx/session-pool';
 import { atInputSize } from '../../main/engine/tf/input-size';
 import type { BackboneSpec } from '../../main/engine/tf/registry';
 import { getTf, type Tf } from '../../main/engine/tf/runtime';
-import { saveModel } from '../helpers/layers-model-folder';
+import { saveLeakyNetwork, saveModel } from '../helpers/layers-model-folder';
 import { graftBin, tempDir } from '../helpers/paths';
 
 const tmp = tempDir('graft-onnx-compile-');
@@ -119,15 +119,8 @@ describe('compiling TF.js layers models to ONNX', () => {
   });
 
   it('refuses a layer kind it does not know, naming the layer', async () => {
-    const l = tf.layers;
-    const input = tf.input({ shape: [8, 8, 3] });
-    let x = l.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(input) as tfjs.SymbolicTensor;
-    x = l.leakyReLU({ alpha: 0.1, name: 'odd_activation' }).apply(x) as tfjs.SymbolicTensor;
-    x = l.globalAveragePooling2d({}).apply(x) as tfjs.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: x });
     const dir = path.join(tmp.dir, 'leaky');
-    await saveModel(tf, model, dir);
-    model.dispose();
+    await saveLeakyNetwork(tf, dir, 8);
     const spec = userSpec('leaky', dir, 8, {});
     assert.throws(() => backboneGraph(spec, dir), (err: Error) => err instanceof UnsupportedModelError && /odd_activation/.test(err.message) && /LeakyReLU/.test(err.message));
     const verdict = onnxCompatibility(spec, dir, { cacheDir: path.join(tmp.dir, 'cache') });
