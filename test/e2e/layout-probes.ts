@@ -3,7 +3,15 @@
  * Layout checks run inside the page: what a person would see as clipped, spilling out of
  * its box, scrolling sideways or pressed against the window's edge.
  */
+import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
+import { snap } from './page-probes';
+
+/** The smallest window Graft supports, and a common one. */
+export const LAYOUT_SIZES = [
+  { width: 1280, height: 800 },
+  { width: 1024, height: 700 },
+] as const;
 
 export interface LayoutProblem {
   what: string;
@@ -80,4 +88,17 @@ export async function layoutProblems(page: Page): Promise<LayoutProblem[]> {
 /** A readable list for an assertion message. */
 export function formatProblems(problems: LayoutProblem[]): string {
   return problems.map((p) => `  ${p.element}: ${p.what}`).join('\n');
+}
+
+/** At each of LAYOUT_SIZES: let the view settle, check it, keep its picture (layout-NAME-WxH.png). */
+export async function assertLayoutAtSizes(page: Page, name: string, settle: () => Promise<void>): Promise<void> {
+  const failures: string[] = [];
+  for (const size of LAYOUT_SIZES) {
+    await page.setViewportSize(size);
+    await settle();
+    await snap(page, `layout-${name}-${size.width}x${size.height}`);
+    const problems = await layoutProblems(page);
+    if (problems.length) failures.push(`${name} at ${size.width}×${size.height}:\n${formatProblems(problems)}`);
+  }
+  assert.equal(failures.length, 0, failures.join('\n'));
 }

@@ -10,53 +10,27 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { flowersDir, flowersMiniDir, tempDir } from '../helpers/paths';
-import { launchBrowser, type LaunchedBrowser } from './browser';
-import { formatProblems, layoutProblems } from './layout-probes';
-import { snap, waitForThumbnailsOnScreen } from './page-probes';
-import type { Studio } from './studio';
-import { startTrainedStudio } from './trained-studio';
-
-const SIZES = [
-  { width: 1280, height: 800 },
-  { width: 1024, height: 700 },
-] as const;
+import { flowersDir, flowersMiniDir } from '../helpers/paths';
+import type { LaunchedBrowser } from './browser';
+import { assertLayoutAtSizes } from './layout-probes';
+import { waitForThumbnailsOnScreen } from './page-probes';
+import { openTrainedStudio, type TrainedStudioSession } from './trained-studio';
 
 describe('layout at 1280×800 and 1024×700 (Chromium, web transport)', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let studio: Studio;
+  let session: TrainedStudioSession;
   let browser: LaunchedBrowser;
   let page: Page;
 
   before(async () => {
-    tmp = tempDir('graft-e2e-layout-');
-    studio = await startTrainedStudio(tmp.dir);
-    browser = await launchBrowser({ colorScheme: 'dark' });
-    page = browser.page;
-    await page.goto(studio.server.url);
-    await page.getByTestId('view-count').filter({ hasText: '100 images' }).waitFor({ timeout: 30_000 });
+    session = await openTrainedStudio('graft-e2e-layout-');
+    ({ browser, page } = session);
   });
 
-  after(async () => {
-    await browser?.close();
-    await studio?.close();
-    tmp?.cleanup();
-  });
+  after(() => session?.close());
 
   const tab = (name: string) => page.locator('nav[aria-label=Views] button', { hasText: name });
 
-  /** At each size: let the view settle, check it, keep its picture. */
-  async function atEverySize(name: string, settle: () => Promise<void>): Promise<void> {
-    const failures: string[] = [];
-    for (const size of SIZES) {
-      await page.setViewportSize(size);
-      await settle();
-      await snap(page, `layout-${name}-${size.width}x${size.height}`);
-      const problems = await layoutProblems(page);
-      if (problems.length) failures.push(`${name} at ${size.width}×${size.height}:\n${formatProblems(problems)}`);
-    }
-    assert.equal(failures.length, 0, failures.join('\n'));
-  }
+  const atEverySize = (name: string, settle: () => Promise<void>) => assertLayoutAtSizes(page, name, settle);
 
   it('library, with every class and “New class” in the sidebar without scrolling', async () => {
     await tab('Library').click();

@@ -11,38 +11,29 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ProjectionResult } from '../../shared/api/insights';
 import { call } from '../../main/engine/dispatch';
-import { tempDir } from '../helpers/paths';
-import { launchBrowser, type LaunchedBrowser } from './browser';
+import type { LaunchedBrowser } from './browser';
 import { labelOf, liveClasses, waitFor } from './catalogue-checks';
 import { snap } from './page-probes';
 import type { Studio } from './studio';
-import { startTrainedStudio } from './trained-studio';
+import { openTrainedStudio, type TrainedStudioSession } from './trained-studio';
 
 /** Must match EmbeddingMap.svelte's padding around the points. */
 const PAD = 36;
 
 describe('embedding map (Chromium, web transport)', () => {
-  let tmp: ReturnType<typeof tempDir>;
+  let session: TrainedStudioSession;
   let studio: Studio;
   let browser: LaunchedBrowser;
   let page: Page;
   let map: ProjectionResult;
 
   before(async () => {
-    tmp = tempDir('graft-e2e-map-');
-    studio = await startTrainedStudio(tmp.dir);
+    session = await openTrainedStudio('graft-e2e-map-');
+    ({ studio, browser, page } = session);
     map = await call(studio.engine, 'insights.projection', {});
-    browser = await launchBrowser({ colorScheme: 'dark' });
-    page = browser.page;
-    await page.goto(studio.server.url);
-    await page.getByTestId('view-count').filter({ hasText: '100 images' }).waitFor({ timeout: 30_000 });
   });
 
-  after(async () => {
-    await browser?.close();
-    await studio?.close();
-    tmp?.cleanup();
-  });
+  after(() => session?.close());
 
   /**
    * The canvas's box once its layout has settled. The canvas takes its size from the

@@ -10,33 +10,24 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { JobFinished } from '../../shared/events';
 import { call } from '../../main/engine/dispatch';
-import { tempDir } from '../helpers/paths';
-import { launchBrowser, type LaunchedBrowser } from './browser';
+import type { LaunchedBrowser } from './browser';
 import { labelOf, waitFor } from './catalogue-checks';
 import { snap, waitForThumbnailsOnScreen } from './page-probes';
 import type { Studio } from './studio';
-import { startTrainedStudio } from './trained-studio';
+import { openTrainedStudio, type TrainedStudioSession } from './trained-studio';
 
 describe('model-aware library (Chromium, web transport)', () => {
-  let tmp: ReturnType<typeof tempDir>;
+  let session: TrainedStudioSession;
   let studio: Studio;
   let browser: LaunchedBrowser;
   let page: Page;
 
   before(async () => {
-    tmp = tempDir('graft-e2e-mistakes-');
-    studio = await startTrainedStudio(tmp.dir);
-    browser = await launchBrowser({ colorScheme: 'dark' });
-    page = browser.page;
-    await page.goto(studio.server.url);
-    await page.getByTestId('view-count').filter({ hasText: '100 images' }).waitFor({ timeout: 30_000 });
+    session = await openTrainedStudio('graft-e2e-mistakes-');
+    ({ studio, browser, page } = session);
   });
 
-  after(async () => {
-    await browser?.close();
-    await studio?.close();
-    tmp?.cleanup();
-  });
+  after(() => session?.close());
 
   const thumb = (index: number) => page.locator(`[data-testid=thumbnail-grid] .thumb[data-index="${index}"]`);
   const pct = (x: number) => `${Math.round(x * 100)}%`;

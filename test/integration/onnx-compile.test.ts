@@ -8,7 +8,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type * as tfjs from '@tensorflow/tfjs';
@@ -20,6 +19,7 @@ import { OnnxSessionPool } from '../../main/engine/onnx/session-pool';
 import { atInputSize } from '../../main/engine/tf/input-size';
 import type { BackboneSpec } from '../../main/engine/tf/registry';
 import { getTf, type Tf } from '../../main/engine/tf/runtime';
+import { saveLeakyNetwork, saveModel } from '../helpers/layers-model-folder';
 import { graftBin, tempDir } from '../helpers/paths';
 
 const tmp = tempDir('graft-onnx-compile-');
@@ -33,20 +33,6 @@ after(async () => {
   await pool?.close();
   tmp.cleanup();
 });
-
-/** Saves a TF.js layers model as a model folder (model.json + one weight file). */
-async function saveModel(model: tfjs.LayersModel, dir: string): Promise<void> {
-  fs.mkdirSync(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const data = artifacts.weightData as ArrayBuffer;
-      fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(data));
-      const json = { format: 'layers-model', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] };
-      fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-}
 
 function userSpec(id: string, folder: string, size: number, extra: Partial<BackboneSpec>): BackboneSpec {
   return { id, name: id, description: 'test', format: 'layers', inputSize: size, inputRange: [-1, 1], pooling: 'none', dim: 0, builtin: false, folder, ...extra };
@@ -105,7 +91,7 @@ describe('compiling TF.js layers models to ONNX', () => {
     const model = tf.model({ inputs: input, outputs: out });
     randomiseBatchNorms(model);
     const dir = path.join(tmp.dir, 'zoo');
-    await saveModel(model, dir);
+    await saveModel(tf, model, dir);
 
     const spec = userSpec('zoo', dir, 17, {});
     const compiled = backboneGraph(spec, dir);
@@ -133,15 +119,8 @@ describe('compiling TF.js layers models to ONNX', () => {
   });
 
   it('refuses a layer kind it does not know, naming the layer', async () => {
-    const l = tf.layers;
-    const input = tf.input({ shape: [8, 8, 3] });
-    let x = l.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(input) as tfjs.SymbolicTensor;
-    x = l.leakyReLU({ alpha: 0.1, name: 'odd_activation' }).apply(x) as tfjs.SymbolicTensor;
-    x = l.globalAveragePooling2d({}).apply(x) as tfjs.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: x });
     const dir = path.join(tmp.dir, 'leaky');
-    await saveModel(model, dir);
-    model.dispose();
+    await saveLeakyNetwork(tf, dir, 8);
     const spec = userSpec('leaky', dir, 8, {});
     assert.throws(() => backboneGraph(spec, dir), (err: Error) => err instanceof UnsupportedModelError && /odd_activation/.test(err.message) && /LeakyReLU/.test(err.message));
     const verdict = onnxCompatibility(spec, dir, { cacheDir: path.join(tmp.dir, 'cache') });

@@ -1,4 +1,4 @@
-import type { ExportFormatName, ExportResult } from 'shared/api/export';
+import type { ExportFormatName, ExportQuantization, ExportResult } from 'shared/api/export';
 import { DEFAULTS } from 'shared/defaults';
 import type { JobProgress } from 'shared/types';
 import { backend, codeOf, messageOf } from './backend.svelte';
@@ -21,6 +21,10 @@ class Exporter {
   #formats = $state<ExportFormatName[]>([...DEFAULTS.export.formats.value]);
   #dir = $state(readDir());
   #force = $state(false);
+  /** TFLite only: the extra files with smaller weights. */
+  #quantize = $state<ExportQuantization[]>([]);
+  /** ONNX and TFLite: run every file in its own runtime against Graft's predictions. */
+  #verify = $state(false);
   #job = new JobTracker('the export');
   #progress = $state<JobProgress | null>(null);
   #result = $state.raw<ExportResult | null>(null);
@@ -36,6 +40,12 @@ class Exporter {
   }
   get formats(): readonly ExportFormatName[] {
     return this.#formats;
+  }
+  get quantize(): readonly ExportQuantization[] {
+    return this.#quantize;
+  }
+  get verify(): boolean {
+    return this.#verify;
   }
   get dir(): string {
     return this.#dir;
@@ -72,6 +82,14 @@ class Exporter {
     this.#formats = on ? [...new Set([...this.#formats, format])] : this.#formats.filter((f) => f !== format);
   }
 
+  toggleQuantize(weights: ExportQuantization, on: boolean): void {
+    this.#quantize = on ? [...new Set([...this.#quantize, weights])] : this.#quantize.filter((q) => q !== weights);
+  }
+
+  setVerify(verify: boolean): void {
+    this.#verify = verify;
+  }
+
   setDir(dir: string): void {
     this.#dir = dir;
     this.#error = null;
@@ -102,7 +120,7 @@ class Exporter {
     this.#error = null;
     try {
       await this.#job.begin(
-        () => backend.call('export.start', { dir, formats, force: this.#force }),
+        () => backend.call('export.start', { dir, formats, force: this.#force, ...this.#deployableOptions(formats) }),
         () => {
           if (this.#phase === 'starting') this.#phase = 'running';
           try {
@@ -123,6 +141,14 @@ class Exporter {
       }
       return false;
     }
+  }
+
+  /** Smaller TFLite files and runtime checks only mean something with a format they apply to (the engine refuses them otherwise). */
+  #deployableOptions(formats: readonly ExportFormatName[]): { quantize?: ExportQuantization[]; verify?: boolean } {
+    const options: { quantize?: ExportQuantization[]; verify?: boolean } = {};
+    if (formats.includes('tflite') && this.#quantize.length) options.quantize = [...this.#quantize];
+    if ((formats.includes('onnx') || formats.includes('tflite')) && this.#verify) options.verify = true;
+    return options;
   }
 
   async cancel(): Promise<void> {
