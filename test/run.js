@@ -131,7 +131,9 @@ async function main() {
 
   const leftOut = skipUi ? files.filter(isUiTest) : [];
   files = files.filter((f) => !leftOut.includes(f));
-  const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
+  // --test-force-exit: a file whose tests have all finished ends even if something it started
+  // (a worker, a port) would keep its process alive; otherwise one such leak stalls the whole run.
+  const result = spawnSync(process.execPath, ['--test', '--test-force-exit', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
   if (skipUi) {
     process.stdout.write(
       `\nTHE UI WAS NOT TESTED: GRAFT_SKIP_UI_TESTS=1 left out ${leftOut.length} end-to-end file(s) and the report's rendering check. Unset it and install a browser to test everything.\n`,

@@ -149,7 +149,8 @@ export class WorkerPool {
         onSlot?.(slot);
         const id = this.#nextId++;
         const cancel = sharedCancelFlag(options.signal);
-        slot.busy++;
+        // A worker at work keeps the process alive (the CLI awaits its answer); an idle one does not.
+        if (slot.busy++ === 0) slot.worker.ref();
         if (slot.idleTimer) clearTimeout(slot.idleTimer);
         slot.idleTimer = null;
         this.#pending.set(id, {
@@ -204,13 +205,15 @@ export class WorkerPool {
     // Before a worker can load tfjs-node: only this thread's environment reaches it.
     quietNativeTensorFlowLogs();
     const worker = new Worker(ENTRY);
-    // A worker waiting for tasks must not keep the process (the CLI) alive.
-    worker.unref();
     const slot: Slot = { worker, busy: 0, residents: 0, idleTimer: null, exited: false };
     this.#slots.push(slot);
     worker.on('message', (msg: FromWorker) => this.#receive(slot, msg));
     worker.on('error', (err) => this.#lost(slot, err.message));
     worker.on('exit', (code) => this.#lost(slot, `it exited with code ${code}`));
+    // A worker waiting for tasks must not keep the process (the CLI, a test) alive; one at work
+    // is ref'd while it works. After the listeners: a 'message' listener added later refs the
+    // worker's port again, and an idle worker left that way kept processes from ever exiting.
+    worker.unref();
     return slot;
   }
 
@@ -221,7 +224,7 @@ export class WorkerPool {
     if (msg.type === 'progress') return p.onProgress?.(msg.progress);
     if (msg.type === 'event') return p.onEvent?.(msg.event);
     this.#pending.delete(msg.id);
-    slot.busy--;
+    if (--slot.busy === 0) slot.worker.unref();
     if (msg.type === 'done') p.resolve(msg.output);
     else p.reject(new GraftError(msg.code as ErrorCode, msg.message));
     this.#scheduleIdle(slot);
