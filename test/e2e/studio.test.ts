@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { flowersMiniDir, tempDir } from '../helpers/paths';
 import { launchBrowser, type LaunchedBrowser } from './browser';
 import { startStudio, type Studio } from './studio';
@@ -267,6 +267,35 @@ describe('labelling studio (Chromium, web transport)', () => {
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light', 'remembered across a reload');
     await waitForThumbnailsOnScreen(page);
     await snap(page, '11-library-light');
+  });
+
+  it('says nothing while its event stream opens, says so when contact is lost, and recovers on its own', async () => {
+    // Every events socket of the page goes through this route: passed to the server, or,
+    // while `refuse` is set, closed as a stopped server would close it. The first one is
+    // held unopened until the page has loaded, as on a busy machine.
+    let refuse = false;
+    let open = () => {};
+    const held = new Promise<void>((resolve) => (open = resolve));
+    let passed = (_ws: WebSocketRoute) => {};
+    const first = new Promise<WebSocketRoute>((resolve) => (passed = resolve));
+    await page.routeWebSocket(/\/api\/events/, async (ws) => {
+      if (refuse) return void ws.close({ code: 1011, reason: 'stopped' });
+      await held;
+      ws.connectToServer();
+      passed(ws);
+    });
+    await page.reload();
+    await page.getByTestId('view-count').filter({ hasText: '100 images' }).waitFor();
+    assert.equal(await page.getByTestId('engine-offline').count(), 0, 'no "lost contact" while the first socket opens');
+    open();
+    const socket = await first;
+    refuse = true;
+    await socket.close({ code: 1011, reason: 'stopped' });
+    await page.getByTestId('engine-offline').waitFor();
+    assert.match(await page.getByTestId('engine-offline').innerText(), /Lost contact/);
+    refuse = false;
+    await page.getByTestId('engine-offline').waitFor({ state: 'detached', timeout: 30_000 });
+    await page.unrouteAll();
   });
 
   it('ran without page errors or CSP violations', () => {

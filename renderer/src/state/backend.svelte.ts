@@ -16,7 +16,7 @@ class Backend {
   /** Attaches the window's client; the returned function detaches it. */
   attach(client: AppClient): () => void {
     this.#client = client;
-    this.#connected = client.connected || client.transport === 'electron';
+    this.#connected = client.connected;
     const off = client.onConnectionChange((connected) => {
       this.#connected = connected;
     });

@@ -10,7 +10,7 @@ export interface AppClient extends GraftClient {
   readonly transport: 'electron' | 'web';
   /** Native dialogs, drop paths and menu commands in the desktop app; null in a browser. */
   readonly desktop: DesktopShell | null;
-  /** False while the event stream is down (the web server stopped or restarted). */
+  /** False while the event stream is down (the web server stopped or restarted, or cannot be reached); true while it first opens. */
   readonly connected: boolean;
   /** Called with the new state whenever `connected` changes; returns its own cleanup. */
   onConnectionChange(handler: (connected: boolean) => void): () => void;

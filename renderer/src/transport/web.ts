@@ -30,7 +30,9 @@ export class WebClient implements AppClient {
   readonly #events = new Listeners<ApiEvents>();
   readonly #connection = new Listeners<{ change: boolean }>();
   #socket: WebSocket | null = null;
-  #connected = false;
+  // True until the event stream is seen to fail: while the first socket is still opening
+  // (seconds on a loaded machine) nothing has been lost, and the window says nothing.
+  #connected = true;
   #everConnected = false;
   #attempts = 0;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
