@@ -8,7 +8,7 @@
 import { Worker, parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
 import { loadBackbone } from '../../main/engine/tf/backbone';
-import { getTf, quietNativeTensorFlowLogs, type RuntimeName } from '../../main/engine/tf/runtime';
+import { getTf, NATIVE_TENSORFLOW_STARTED, pinNativeTensorFlow, quietNativeTensorFlowLogs, type RuntimeName } from '../../main/engine/tf/runtime';
 
 export interface RuntimeCodes {
   runtime: RuntimeName;
@@ -34,7 +34,10 @@ export function codesOnRuntime(runtime: RuntimeName, job: Job): Promise<RuntimeC
       workerData: job,
       env: { ...process.env, GRAFT_RUNTIME: runtime },
     });
-    worker.once('message', (msg: { ok: true; value: RuntimeCodes } | { ok: false; error: string }) => {
+    worker.on('message', (msg: { ok: true; value: RuntimeCodes } | { ok: false; error: string } | { type: typeof NATIVE_TENSORFLOW_STARTED }) => {
+      // A worker that starts native TensorFlow says so first: this thread then keeps the
+      // addon loaded, as the engine's pools do, so the worker's exit cannot unload it.
+      if ('type' in msg) return void (msg.type === NATIVE_TENSORFLOW_STARTED && pinNativeTensorFlow());
       if (msg.ok) resolve(msg.value);
       else reject(new Error(msg.error));
       void worker.terminate();
