@@ -15,10 +15,10 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { Worker, type TransferListItem } from 'node:worker_threads';
+import type { TransferListItem, Worker } from 'node:worker_threads';
 import { GraftError } from '../errors';
 import type { ErrorCode } from '../../../shared/contract';
-import { NATIVE_TENSORFLOW_STARTED, pinNativeTensorFlow, quietNativeTensorFlowLogs } from '../tf/runtime';
+import { isNativeTensorFlowNotice, tensorflowWorker } from '../tf/runtime';
 import { sharedCancelFlag } from './cancel-token';
 import type { FromWorker, TaskEvent, TaskInput, TaskName, TaskOutput, TaskProgress, ToWorker } from './task-types';
 
@@ -130,7 +130,9 @@ export class WorkerPool {
     if (this.#closed) return;
     this.#closed = true;
     for (const q of this.#queue.splice(0)) q.fail(new GraftError('cancelled', 'The project was closed.'));
-    const stopping = this.#slots.map((s) => this.#stop(s));
+    // A copy: #stop removes each slot from #slots, and mapping the array itself skipped every
+    // second worker, which then ran on after its project closed.
+    const stopping = [...this.#slots].map((s) => this.#stop(s));
     for (const [, p] of this.#pending) p.reject(new GraftError('cancelled', 'The project was closed.'));
     this.#pending.clear();
     await Promise.all(stopping);
@@ -202,9 +204,7 @@ export class WorkerPool {
   }
 
   #spawn(): Slot {
-    // Before a worker can load tfjs-node: only this thread's environment reaches it.
-    quietNativeTensorFlowLogs();
-    const worker = new Worker(ENTRY);
+    const worker = tensorflowWorker(ENTRY);
     const slot: Slot = { worker, busy: 0, residents: 0, idleTimer: null, exited: false };
     this.#slots.push(slot);
     worker.on('message', (msg: FromWorker) => this.#receive(slot, msg));
@@ -217,8 +217,8 @@ export class WorkerPool {
     return slot;
   }
 
-  #receive(slot: Slot, msg: FromWorker | { type: typeof NATIVE_TENSORFLOW_STARTED }): void {
-    if (msg.type === NATIVE_TENSORFLOW_STARTED) return pinNativeTensorFlow();
+  #receive(slot: Slot, msg: FromWorker): void {
+    if (isNativeTensorFlowNotice(msg)) return;
     const p = this.#pending.get(msg.id);
     if (!p) return;
     if (msg.type === 'progress') return p.onProgress?.(msg.progress);
