@@ -5,10 +5,10 @@
  * as a user forces it; codes go through `loadBackbone` + `embedImages`, the path the
  * extraction workers and prediction use (fast, folded path included).
  */
-import { Worker, parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
 import { loadBackbone } from '../../main/engine/tf/backbone';
-import { getTf, NATIVE_TENSORFLOW_STARTED, pinNativeTensorFlow, quietNativeTensorFlowLogs, type RuntimeName } from '../../main/engine/tf/runtime';
+import { getTf, isNativeTensorFlowNotice, tensorflowWorker, type RuntimeName } from '../../main/engine/tf/runtime';
 
 export interface RuntimeCodes {
   runtime: RuntimeName;
@@ -28,16 +28,14 @@ interface Job {
 
 /** Runs the job in a worker thread with GRAFT_RUNTIME=runtime; rejects with the worker's error. */
 export function codesOnRuntime(runtime: RuntimeName, job: Job): Promise<RuntimeCodes> {
-  quietNativeTensorFlowLogs();
   return new Promise((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, 'runtime-codes-worker.js'), {
+    const worker = tensorflowWorker(path.join(__dirname, 'runtime-codes-worker.js'), {
       workerData: job,
       env: { ...process.env, GRAFT_RUNTIME: runtime },
     });
-    worker.on('message', (msg: { ok: true; value: RuntimeCodes } | { ok: false; error: string } | { type: typeof NATIVE_TENSORFLOW_STARTED }) => {
-      // A worker that starts native TensorFlow says so first: this thread then keeps the
-      // addon loaded, as the engine's pools do, so the worker's exit cannot unload it.
-      if ('type' in msg) return void (msg.type === NATIVE_TENSORFLOW_STARTED && pinNativeTensorFlow());
+    worker.on('message', (msg: { ok: true; value: RuntimeCodes } | { ok: false; error: string }) => {
+      // The worker's notice that it started native TensorFlow (tensorflowWorker pins it).
+      if (isNativeTensorFlowNotice(msg)) return;
       if (msg.ok) resolve(msg.value);
       else reject(new Error(msg.error));
       void worker.terminate();

@@ -19,6 +19,7 @@ import type { Db } from '../catalogue/open';
 import { GraftError } from '../errors';
 import { startBackbone, type BackboneRunner } from '../inference/backbone-runner';
 import { inferenceChoice } from '../inference/inference-runtime';
+import { PixelSlabs } from '../inference/pixel-slabs';
 import { decodeForNetwork, mirrorRows } from '../tf/preprocess';
 import { getBackbone, type BackboneSpec } from '../tf/registry';
 import { getTf } from '../tf/runtime';
@@ -160,6 +161,8 @@ async function runPass(
   const maxInFlight = Math.max(2, Math.max(...parts.map((p) => p.runner!.workers)) * 2);
   const running = new Set<Promise<void>>();
   let fatal: Error | null = null;
+  // Batches are packed into reused buffers: see inference/pixel-slabs.ts.
+  const slabs = new PixelSlabs(maxInFlight * parts.length);
 
   const runBatch = async (ids: number[]): Promise<void> => {
     // size → image id → RGB bytes (or why it could not be read)
@@ -197,9 +200,14 @@ async function runPass(
       progressed(failedCodes);
       for (let start = 0; start < jobs.length; start += batchSize) {
         const chunk = jobs.slice(start, start + batchSize);
-        const pixels = new Uint8Array(chunk.length * per);
+        const pixels = slabs.take(chunk.length * per);
         chunk.forEach((j, i) => pixels.set(j.rgb, i * per));
-        const codes = await part.runner!.embed(pixels, chunk.length);
+        let codes: Float32Array;
+        try {
+          codes = await part.runner!.embed(pixels, chunk.length);
+        } finally {
+          slabs.give(pixels);
+        }
         const dim = codes.length / chunk.length;
         const rows: CodeRow[] = chunk.map((j, i) => ({ imageId: j.imageId, backbone: part.spec.id, view: j.view, data: codes.slice(i * dim, (i + 1) * dim) }));
         writeCodes(db, rows);

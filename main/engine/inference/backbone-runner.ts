@@ -22,7 +22,10 @@ export interface BackboneRunner {
   readonly fast: boolean;
   /** Live TF.js tensors per worker after its last batch (empty on ONNX Runtime: it holds none). */
   readonly numTensors: number[];
-  /** `n` images of RGB bytes (transferred to a worker: do not reuse the buffer) → `n × dim` codes. */
+  /**
+   * `n` images of RGB bytes → `n × dim` codes. The buffer is transferred to a worker (do not
+   * reuse it), or shared when it is a slab (pixel-slabs.ts): reusable once this settles.
+   */
   embed(pixels: Uint8Array, n: number): Promise<Float32Array>;
   close(): Promise<void>;
 }

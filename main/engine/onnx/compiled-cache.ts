@@ -29,8 +29,8 @@ export function compiledModelsDir(): string {
 }
 
 export interface CompiledBackbone {
-  /** The ONNX model: input "image" uint8 `[n, size, size, 3]` RGB bytes, output "features" `[n, dim]`. */
-  bytes: Uint8Array;
+  /** The ONNX model: input "image" uint8 `[n, size, size, 3]` RGB bytes, output "features" `[n, dim]` (read from `file` on a cache hit). */
+  readonly bytes: Uint8Array;
   file: string;
   from: 'cache' | 'compiled';
   key: string;
@@ -55,8 +55,18 @@ export function compiledBackbone(spec: BackboneSpec, weightsDir: string, options
   const file = path.join(dir, `${stem}${key.slice(0, 24)}.onnx`);
   if (!options.force) {
     try {
-      const bytes = fs.readFileSync(file);
-      if (bytes.length > 0) return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), file, from: 'cache', key };
+      // Read only when asked: sessions load the file themselves, off the event loop.
+      if (fs.statSync(file).size > 0) {
+        return {
+          get bytes() {
+            const bytes = fs.readFileSync(file);
+            return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+          },
+          file,
+          from: 'cache',
+          key,
+        };
+      }
     } catch {
       // Not compiled yet (or unreadable): compile below.
     }

@@ -27,7 +27,8 @@ export interface OnnxBackbone {
   readonly file: string;
   /**
    * Embeds `n` images given as RGB bytes from `decodeForNetwork` (n × size² × 3; the buffer
-   * is transferred to a worker: do not reuse it). Resolves to `n × dim` floats.
+   * is transferred to a worker, or shared when it is a slab: see OnnxSessionPool.run).
+   * Resolves to `n × dim` floats.
    */
   embed(pixels: Uint8Array, n: number): Promise<Float32Array>;
   close(): Promise<void>;
@@ -43,12 +44,12 @@ export async function startOnnxBackbone(spec: BackboneSpec, weightsDir: string, 
   let compiled = compile(spec, weightsDir, options);
   let pool: OnnxSessionPool;
   try {
-    pool = await OnnxSessionPool.start(compiled.bytes, options.layout);
+    pool = await OnnxSessionPool.start(compiled.file, options.layout);
   } catch (err) {
     // A cached file ORT refuses was damaged after it was written: compile it again, once.
     if (!(err instanceof GraftError && err.code === 'bad_model' && compiled.from === 'cache')) throw err;
     compiled = compile(spec, weightsDir, { ...options, force: true });
-    pool = await OnnxSessionPool.start(compiled.bytes, options.layout);
+    pool = await OnnxSessionPool.start(compiled.file, options.layout);
   }
   const size = spec.inputSize;
   const per = size * size * 3;

@@ -73,11 +73,12 @@ export class OnnxSessionPool {
   private constructor(readonly layout: PoolLayout) {}
 
   /**
-   * Starts the sessions and waits until each has loaded the model. Rejects with
+   * Starts the sessions and waits until each has loaded the model: its file, or its bytes
+   * (pass them in a SharedArrayBuffer and no worker copies them). Rejects with
    * GraftError('no_runtime') when ONNX Runtime cannot load here, ('bad_model') when it
    * refuses the model.
    */
-  static async start(model: Uint8Array, layout: Partial<PoolLayout> & { settings?: Partial<SessionSettings> } = {}): Promise<OnnxSessionPool> {
+  static async start(model: Uint8Array | string, layout: Partial<PoolLayout> & { settings?: Partial<SessionSettings> } = {}): Promise<OnnxSessionPool> {
     const loaded = loadOnnxRuntime();
     if (!loaded.ok) throw new GraftError('no_runtime', `ONNX Runtime is not available: ${loaded.reason}. Graft runs the network on TF.js instead.`);
     const base = defaultLayout();
@@ -100,7 +101,11 @@ export class OnnxSessionPool {
     return this.slots.reduce((a, s) => a + s.inFlight, 0);
   }
 
-  /** Runs the model on `feeds` (their buffers are transferred to a worker: do not reuse them). */
+  /**
+   * Runs the model on `feeds`. An ArrayBuffer-backed feed is transferred to the worker (do
+   * not reuse it); a SharedArrayBuffer-backed one (inference/pixel-slabs.ts) is shared, and
+   * free for reuse once the run settles.
+   */
   run(feeds: Record<string, FeedTensor>): Promise<Record<string, OutputTensor>> {
     if (this.closed) return Promise.reject(new GraftError('cancelled', 'The inference sessions were stopped.'));
     if (!this.slots.length) return Promise.reject(new GraftError('internal', 'Every inference worker stopped; run it again.'));
@@ -110,7 +115,11 @@ export class OnnxSessionPool {
     const transfer: ArrayBuffer[] = [];
     const own: Record<string, FeedTensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
-      const whole = t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength && !(t.data.buffer instanceof SharedArrayBuffer);
+      if (t.data.buffer instanceof SharedArrayBuffer) {
+        own[name] = t;
+        continue;
+      }
+      const whole = t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength;
       const data = whole ? t.data : t.data.slice();
       own[name] = { ...t, data };
       transfer.push(data.buffer as ArrayBuffer);
@@ -141,7 +150,7 @@ export class OnnxSessionPool {
     this.pending.clear();
   }
 
-  private spawn(model: Uint8Array, settings: SessionSettings): Promise<void> {
+  private spawn(model: Uint8Array | string, settings: SessionSettings): Promise<void> {
     const init: WorkerInit = { model, settings };
     const worker = new Worker(path.join(__dirname, 'session-worker.js'), { workerData: init });
     const slot: Slot = { worker, inFlight: 0 };

@@ -9,7 +9,8 @@ export interface SessionSettings {
 }
 
 export interface WorkerInit {
-  model: Uint8Array;
+  /** The model file's path, or its bytes (shared when in a SharedArrayBuffer). */
+  model: Uint8Array | string;
   settings: SessionSettings;
 }
 

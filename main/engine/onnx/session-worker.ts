@@ -8,6 +8,22 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadOnnxRuntime } from './ort-loader';
 import type { OutputTensor, SessionReply, SessionRequest, ValueInfo, WorkerInit } from './session-protocol';
 
+/**
+ * ONNX Runtime refuses tensors over a SharedArrayBuffer ("Invalid argument"): a shared feed
+ * (inference/pixel-slabs.ts) is copied into this worker's own buffer, kept per input and
+ * reused, so its pages fault once here rather than on the main thread for every batch.
+ */
+const scratch = new Map<string, Uint8Array>();
+
+function ownMemory<T extends Uint8Array | Float32Array>(name: string, data: T): T {
+  if (!(data.buffer instanceof SharedArrayBuffer)) return data;
+  let buf = scratch.get(name);
+  if (!buf || buf.byteLength < data.byteLength) scratch.set(name, (buf = new Uint8Array(data.byteLength)));
+  buf.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  const view = data instanceof Float32Array ? new Float32Array(buf.buffer, 0, data.length) : new Uint8Array(buf.buffer, 0, data.length);
+  return view as T;
+}
+
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('session-worker must run as a worker thread');
@@ -20,14 +36,20 @@ async function main(): Promise<void> {
   const { ort } = loaded;
   let session: import('onnxruntime-node').InferenceSession;
   try {
-    session = await ort.InferenceSession.create(init.model, {
+    const options: import('onnxruntime-node').InferenceSession.SessionOptions = {
       executionProviders: ['cpu'],
       intraOpNumThreads: init.settings.intraOpThreads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: init.settings.graphOptimizationLevel,
       extra: { session: { intra_op: { allow_spinning: init.settings.spinning ? '1' : '0' } } },
-    });
+    };
+    const model = init.model;
+    session =
+      typeof model === 'string'
+        ? await ort.InferenceSession.create(model, options)
+        : // Bytes in a SharedArrayBuffer (refused as they are) are copied here, off the main thread.
+          await ort.InferenceSession.create(model.buffer instanceof SharedArrayBuffer ? new Uint8Array(model) : model, options);
   } catch (err) {
     port.postMessage({ type: 'error', code: 'bad_model', message: `ONNX Runtime cannot load the compiled model: ${String((err as Error).message).split('\n')[0]}` } satisfies SessionReply);
     return;
@@ -47,7 +69,7 @@ async function main(): Promise<void> {
     }
     try {
       const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
-      for (const [name, t] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+      for (const [name, t] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor(t.type, ownMemory(name, t.data), t.dims);
       const results = await session.run(feeds);
       const outputs: Record<string, OutputTensor> = {};
       const transfer: ArrayBuffer[] = [];

@@ -8,12 +8,12 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { GraftError } from '../errors';
 import type { WorkerReply, WorkerRequest } from './embed-protocol';
 import type { TunedLayer } from './backbone';
 import type { BackboneSpec } from './registry';
-import { pinNativeTensorFlow, quietNativeTensorFlowLogs, type RuntimeName } from './runtime';
+import { isNativeTensorFlowNotice, tensorflowWorker, type RuntimeName } from './runtime';
 
 export interface PoolOptions {
   /** Worker threads; default one per core with wasm/cpu, one with native TensorFlow. */
@@ -45,8 +45,6 @@ export class EmbedPool {
   /** Starts the workers and waits until each has loaded and warmed up its backbone. */
   static async start(spec: BackboneSpec, weightsDir: string, options: PoolOptions = {}): Promise<EmbedPool> {
     const pool = new EmbedPool(spec);
-    // Before any worker can load tfjs-node: only this thread can set its log level.
-    quietNativeTensorFlowLogs();
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     // One first, to learn the runtime (which decides how many more are worth starting).
     await pool.spawn(spec, weightsDir, options.fast !== false, options.tunedLayers);
@@ -86,6 +84,8 @@ export class EmbedPool {
     slot.inFlight++;
     return new Promise<Float32Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
+      // Shared slabs (inference/pixel-slabs.ts) are posted as they are; other buffers move.
+      if (pixels.buffer instanceof SharedArrayBuffer) return slot.worker.postMessage({ type: 'embed', id, n, pixels } satisfies WorkerRequest);
       const own = pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength ? pixels : pixels.slice();
       const msg: WorkerRequest = { type: 'embed', id, n, pixels: own };
       slot.worker.postMessage(msg, [own.buffer as ArrayBuffer]);
@@ -113,15 +113,15 @@ export class EmbedPool {
   }
 
   private spawn(spec: BackboneSpec, weightsDir: string, fast: boolean, tunedLayers?: TunedLayer[]): Promise<void> {
-    const worker = new Worker(path.join(__dirname, 'embed-worker.js'), { workerData: { spec, weightsDir, fast, tunedLayers } });
+    const worker = tensorflowWorker(path.join(__dirname, 'embed-worker.js'), { workerData: { spec, weightsDir, fast, tunedLayers } });
     const slot: Slot = { worker, inFlight: 0, numTensors: 0 };
     return new Promise<void>((resolve, reject) => {
       let started = false;
       worker.on('message', (msg: WorkerReply) => {
+        if (isNativeTensorFlowNotice(msg)) return;
         if (msg.type === 'ready') {
           started = true;
           this.runtime = msg.runtime;
-          if (msg.runtime === 'tfjs-node') pinNativeTensorFlow();
           this.dim = msg.dim;
           this.fast = msg.fast;
           this.slowReason = msg.slowReason;

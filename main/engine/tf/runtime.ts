@@ -21,7 +21,9 @@
  * fails because Emscripten starts its pthreads from `blob:` URLs that Node's Worker rejects
  * (ERR_WORKER_PATH). Measured here: forcing it → "WASM backend not initialized".
  */
-import { isMainThread, parentPort } from 'node:worker_threads';
+import fs from 'node:fs';
+import path from 'node:path';
+import { isMainThread, parentPort, Worker, type WorkerOptions } from 'node:worker_threads';
 import type { RuntimeChoice, RuntimeName, RuntimeReport, TfjsRuntimeStatus } from '../../../shared/api/codes';
 import { GraftError } from '../errors';
 
@@ -73,6 +75,27 @@ export function quietNativeTensorFlowLogs(): void {
 /** What a worker thread tells its parent when it starts native TensorFlow (see pinNativeTensorFlow). */
 export const NATIVE_TENSORFLOW_STARTED = 'native-tensorflow-started';
 
+/** Whether a worker's message is its notice that it started native TensorFlow (handled by `tensorflowWorker`). */
+export function isNativeTensorFlowNotice(msg: unknown): msg is { type: typeof NATIVE_TENSORFLOW_STARTED } {
+  return typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === NATIVE_TENSORFLOW_STARTED;
+}
+
+/**
+ * A worker thread that may start native TensorFlow: TensorFlow's logs quieted before it
+ * starts (it copies this thread's environment), and the addon pinned here once it says it
+ * started it (see pinNativeTensorFlow). The one place every pool starts such a worker;
+ * their own message handlers skip the notice (isNativeTensorFlowNotice). Add listeners
+ * before `unref()`: a 'message' listener added later refs the worker's port again.
+ */
+export function tensorflowWorker(file: string, options?: WorkerOptions): Worker {
+  quietNativeTensorFlowLogs();
+  const worker = new Worker(file, options);
+  worker.on('message', (msg: unknown) => {
+    if (isNativeTensorFlowNotice(msg)) pinNativeTensorFlow();
+  });
+  return worker;
+}
+
 let pinned = false;
 
 /**
@@ -85,7 +108,33 @@ export function pinNativeTensorFlow(): void {
   if (!isMainThread || pinned) return;
   pinned = true;
   quietNativeTensorFlowLogs();
+  // Only the addon itself: the worker has already mapped libtensorflow, so this takes about
+  // a millisecond, where all of tfjs-node (TF.js and its kernel registrations) held the
+  // event loop for 300 ms.
+  const binding = nativeBindingPath();
+  if (binding) {
+    try {
+      require(binding);
+      return;
+    } catch {
+      // A layout this lookup does not know: load the whole package below.
+    }
+  }
   tryTfjsNode();
+}
+
+/** The path of tfjs-node's compiled addon (`lib/napi-v<N>/tfjs_binding.node`), or null. */
+function nativeBindingPath(): string | null {
+  try {
+    const lib = path.join(path.dirname(require.resolve('@tensorflow/tfjs-node/package.json')), 'lib');
+    for (const dir of fs.readdirSync(lib)) {
+      const file = path.join(lib, dir, 'tfjs_binding.node');
+      if (/^napi-v\d+$/.test(dir) && fs.existsSync(file)) return file;
+    }
+  } catch {
+    // Not installed where resolution finds it.
+  }
+  return null;
 }
 
 /**

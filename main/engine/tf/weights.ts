@@ -212,8 +212,17 @@ function readPinned(dir: string): FileChecksums | null {
 }
 
 export function sha256File(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  // Weights are verified each time a network starts; a file unchanged since it was last
+  // hashed (same size and modification time) is not read again.
+  const stat = fs.statSync(file);
+  const known = hashed.get(file);
+  if (known && known.size === stat.size && known.mtimeMs === stat.mtimeMs) return known.sha;
+  const sha = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  hashed.set(file, { size: stat.size, mtimeMs: stat.mtimeMs, sha });
+  return sha;
 }
+
+const hashed = new Map<string, { size: number; mtimeMs: number; sha: string }>();
 
 /** Per-file checksums of a folder, in the registry's format (for pinning and for adding entries). */
 export function computeChecksums(dir: string, names: string[]): FileChecksums {

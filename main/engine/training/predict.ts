@@ -12,9 +12,9 @@ import { currentRunId, runWeights } from '../catalogue/runs';
 import { GraftError } from '../errors';
 import { IMAGE_EXTENSIONS, isImageFileName } from '../../../shared/image-files';
 import { decodeModel, type StoredModel } from '../model/stored-model';
-import { isUnfamiliar, nearestSimilarities, type NoveltyCalibration } from '../model/novelty';
+import { isUnfamiliar, type NoveltyCalibration } from '../model/novelty';
+import { PixelSlabs } from '../inference/pixel-slabs';
 import { inferenceChoice } from '../inference/inference-runtime';
-import { compileClassifier } from '../onnx/classifier-model';
 import { OnnxSessionPool, type FeedTensor } from '../onnx/session-pool';
 import { EmbedPool } from '../tf/embed-pool';
 import { decodeForNetwork, type ImageSource } from '../tf/preprocess';
@@ -68,10 +68,14 @@ function predictor(model: StoredModel, runId: string, classify: Classifier['clas
   };
 }
 
-/** Probabilities with each image's similarity to the nearest voter, from its centre-view codes. */
-function classified(model: StoredModel, probabilities: Float32Array[], codes: Float32Array | null): Classified[] {
-  const similarity = model.novelty && codes ? nearestSimilarities(model.head, model.backbones.map((b) => b.dim), codes, probabilities.length) : null;
+/** Probabilities with each image's similarity to the nearest voter (`similarity`: null when the model cannot tell). */
+function classified(probabilities: Float32Array[], similarity: Float32Array | null): Classified[] {
   return probabilities.map((p, i) => ({ probabilities: p, similarity: similarity ? Math.round(similarity[i] * 1e4) / 1e4 : null }));
+}
+
+/** The similarities of centre-view codes, from the vote resident in a computing worker (null when the model keeps none). */
+async function similarities(model: StoredModel, resident: Resident, codes: Float32Array | null, rows: number): Promise<Float32Array | null> {
+  return model.novelty && codes ? resident.run('score-novelty', { x: codes, rows }) : null;
 }
 
 /**
@@ -96,7 +100,7 @@ export async function loadPredictor(db: Db, options: { runId?: string; modelsDir
 export async function predictorFor(model: StoredModel, runId: string, options: { modelsDir?: string; pool: WorkerPool }): Promise<Predictor> {
   if (inferenceChoice().onnx) {
     try {
-      return await onnxPredictor(model, runId, options.modelsDir);
+      return await onnxPredictor(model, runId, options);
     } catch (err) {
       // A backbone the compiler cannot express: the model runs on TF.js instead.
       if (!(err instanceof GraftError && err.code === 'bad_model')) throw err;
@@ -105,29 +109,51 @@ export async function predictorFor(model: StoredModel, runId: string, options: {
   return tfjsPredictor(model, runId, options);
 }
 
-async function onnxPredictor(model: StoredModel, runId: string, modelsDir: string | undefined): Promise<Predictor> {
-  const compiled = await compileClassifier(model, { modelsDir });
-  const sessions = await OnnxSessionPool.start(compiled.bytes);
+async function onnxPredictor(model: StoredModel, runId: string, options: { modelsDir?: string; pool: WorkerPool }): Promise<Predictor> {
+  // Compiling reads and folds every backbone's weights (hundreds of milliseconds): a
+  // computing worker does it, so the first prediction never stalls the event loop, and
+  // keeps the model's vote for the similarities.
+  const { output: compiled, resident } = await options.pool.resident('compile-classifier', { model, modelsDir: options.modelsDir });
+  let sessions: OnnxSessionPool;
+  try {
+    sessions = await OnnxSessionPool.start(compiled.bytes);
+  } catch (err) {
+    await resident.release();
+    throw err;
+  }
   const k = model.classes.length;
+  const slabs = new PixelSlabs();
   return predictor(
     model,
     runId,
     async (sources) => {
       const feeds: Record<string, FeedTensor> = {};
-      for (const input of compiled.inputs) {
-        const per = input.size * input.size * 3;
-        const pixels = new Uint8Array(sources.length * per);
-        const decoded = await Promise.all(sources.map((s) => decodeForNetwork(s, input.size)));
-        decoded.forEach((rgb, i) => pixels.set(rgb, i * per));
-        feeds[input.name] = { type: 'uint8', data: pixels, dims: [sources.length, input.size, input.size, 3] };
+      const taken: Uint8Array[] = [];
+      try {
+        for (const input of compiled.inputs) {
+          const per = input.size * input.size * 3;
+          const pixels = slabs.take(sources.length * per);
+          taken.push(pixels);
+          const decoded = await Promise.all(sources.map((s) => decodeForNetwork(s, input.size)));
+          decoded.forEach((rgb, i) => pixels.set(rgb, i * per));
+          feeds[input.name] = { type: 'uint8', data: pixels, dims: [sources.length, input.size, input.size, 3] };
+        }
+        const out = await sessions.run(feeds);
+        const p = out.probabilities.data as Float32Array;
+        // The graph's "codes" output: the centre view's codes, for the similarity.
+        const codes = out.codes ? (out.codes.data as Float32Array) : null;
+        return classified(
+          sources.map((_, i) => p.slice(i * k, (i + 1) * k)),
+          await similarities(model, resident, codes, sources.length),
+        );
+      } finally {
+        for (const t of taken) slabs.give(t);
       }
-      const out = await sessions.run(feeds);
-      const p = out.probabilities.data as Float32Array;
-      // The graph's "codes" output: the centre view's codes, for the similarity.
-      const codes = out.codes ? (out.codes.data as Float32Array) : null;
-      return classified(model, sources.map((_, i) => p.slice(i * k, (i + 1) * k)), codes);
     },
-    () => void sessions.close(),
+    () => {
+      void sessions.close();
+      void resident.release();
+    },
   );
 }
 
@@ -144,7 +170,7 @@ async function tfjsPredictor(model: StoredModel, runId: string, options: { model
       if (pool.dim !== b.dim) throw new GraftError('bad_model', `The backbone ${b.id} gives ${pool.dim}-d codes but the model was trained on ${b.dim}-d ones.`);
     }
     // Once for the predictor's life: the neighbour vote's kernel is every voter's codes.
-    head = (await options.pool.resident('load-head', { head: model.head })).resident;
+    head = (await options.pool.resident('load-head', { head: model.head, blocks: model.backbones.map((b) => b.dim) })).resident;
   } catch (err) {
     await Promise.all(pools.map((p) => p.close()));
     await head?.release();
@@ -153,6 +179,7 @@ async function tfjsPredictor(model: StoredModel, runId: string, options: { model
   const dim = model.head.inputDim;
   const k = model.classes.length;
   const residentHead = head;
+  const slabs = new PixelSlabs();
   return predictor(
     model,
     runId,
@@ -166,10 +193,15 @@ async function tfjsPredictor(model: StoredModel, runId: string, options: { model
         for (const pool of pools) {
           const size = pool.spec.inputSize;
           const per = size * size * 3;
-          const pixels = new Uint8Array(sources.length * per);
-          const decoded = await Promise.all(sources.map((s) => decodeForNetwork(s, size, { flip: view === 'flip' })));
-          decoded.forEach((rgb, i) => pixels.set(rgb, i * per));
-          const codes = await pool.embed(pixels, sources.length);
+          const pixels = slabs.take(sources.length * per);
+          let codes: Float32Array;
+          try {
+            const decoded = await Promise.all(sources.map((s) => decodeForNetwork(s, size, { flip: view === 'flip' })));
+            decoded.forEach((rgb, i) => pixels.set(rgb, i * per));
+            codes = await pool.embed(pixels, sources.length);
+          } finally {
+            slabs.give(pixels);
+          }
           for (let i = 0; i < sources.length; i++) x.set(codes.subarray(i * pool.dim, (i + 1) * pool.dim), i * dim + offset);
           offset += pool.dim;
         }
@@ -178,7 +210,7 @@ async function tfjsPredictor(model: StoredModel, runId: string, options: { model
           for (let j = 0; j < k; j++) s[j] += p[i * k + j] / model.views.length;
         });
       }
-      return classified(model, sum, centre);
+      return classified(sum, await similarities(model, residentHead, centre, sources.length));
     },
     () => {
       void residentHead.release();

@@ -1,24 +1,57 @@
 /**
- * A run's head (the neighbour vote included) kept in a worker thread for a predictor's
- * life: its tensors are uploaded once, and every batch of feature rows is scored there.
+ * What a predictor keeps in a worker thread for its life: the head (the neighbour vote
+ * included), its tensors uploaded once, to score every batch of feature rows there; and the
+ * vote's voters, to tell how like the training photos each image is (model/novelty.ts). The
+ * main thread keeps neither, so no batch's arithmetic runs on its event loop.
  */
 import { GraftError } from '../errors';
-import { headPredictor, type HeadPredictor } from '../model/head';
+import { headPredictor, type HeadParams, type HeadPredictor } from '../model/head';
+import { nearestSimilarities } from '../model/novelty';
+import { compileClassifier } from '../onnx/classifier-model';
 import { getTf } from '../tf/runtime';
 import type { TaskContext, TaskInput, TaskOutput } from '../workers/task-types';
 
-const RESIDENT = 'head';
+const HEAD = 'head';
+const NOVELTY = 'novelty';
 
 export async function loadHead(input: TaskInput<'load-head'>, ctx: TaskContext<'load-head'>): Promise<TaskOutput<'load-head'>> {
   const { tf } = await getTf();
-  ctx.residents.get(RESIDENT)?.dispose();
+  ctx.residents.get(HEAD)?.dispose();
   const predictor: HeadPredictor = headPredictor(tf, input.head);
-  ctx.residents.set(RESIDENT, predictor);
+  ctx.residents.set(HEAD, predictor);
+  keepVote(ctx, input.head, input.blocks);
   return { inputDim: input.head.inputDim, classCount: input.head.classCount };
 }
 
 export function scoreHead(input: TaskInput<'score-head'>, ctx: TaskContext<'score-head'>): TaskOutput<'score-head'> {
-  const predictor = ctx.residents.get(RESIDENT) as HeadPredictor | undefined;
+  const predictor = ctx.residents.get(HEAD) as HeadPredictor | undefined;
   if (!predictor) throw new GraftError('internal', 'No head is loaded in this worker.');
   return predictor.predict(input.x, input.rows);
+}
+
+/** The stored model as one ONNX model (onnx/classifier-model.ts); its vote stays resident. */
+export async function compileClassifierTask(input: TaskInput<'compile-classifier'>, ctx: TaskContext<'compile-classifier'>): Promise<TaskOutput<'compile-classifier'>> {
+  const compiled = await compileClassifier(input.model, { modelsDir: input.modelsDir });
+  // Shared, not copied: each session worker reads the same bytes.
+  const shared = new Uint8Array(new SharedArrayBuffer(compiled.bytes.length));
+  shared.set(compiled.bytes);
+  keepVote(ctx, input.model.head, input.model.backbones.map((b) => b.dim));
+  return { ...compiled, bytes: shared };
+}
+
+export function scoreNovelty(input: TaskInput<'score-novelty'>, ctx: TaskContext<'score-novelty'>): TaskOutput<'score-novelty'> {
+  const vote = ctx.residents.get(NOVELTY) as Vote | undefined;
+  if (!vote) throw new GraftError('internal', 'No model is loaded in this worker.');
+  return nearestSimilarities(vote.head, vote.blocks, input.x, input.rows);
+}
+
+interface Vote {
+  head: HeadParams;
+  blocks: number[];
+  dispose(): void;
+}
+
+function keepVote(ctx: TaskContext<'load-head' | 'compile-classifier'>, head: HeadParams, blocks: number[]): void {
+  const vote: Vote = { head, blocks, dispose: () => undefined };
+  ctx.residents.set(NOVELTY, vote);
 }

@@ -18,6 +18,8 @@ const loaders: { [K in TaskName]: () => TaskFunction<K> } = {
   'predict-codes': () => require('../insights/predictions').predictCodes,
   'build-layers-export': () => require('../export/layers-model-task').buildLayersExportTask,
   'build-deployable-export': () => require('../export/deployable-task').buildDeployableTask,
+  'compile-classifier': () => require('../training/resident-head').compileClassifierTask,
+  'score-novelty': () => require('../training/resident-head').scoreNovelty,
   'run-deployable': () => require('../export/deployable-run').runDeployableTask,
   'load-head': () => require('../training/resident-head').loadHead,
   'score-head': () => require('../training/resident-head').scoreHead,

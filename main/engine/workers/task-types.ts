@@ -13,6 +13,8 @@ import type { HeadParams } from '../model/head';
 import type { LabelledImage } from '../model/splits';
 import type { BuiltArtifacts } from '../export/layers-model-export';
 import type { DeployableRunInput, DeployableRunOutput } from '../export/deployable-run';
+import type { StoredModel } from '../model/stored-model';
+import type { CompiledClassifier } from '../onnx/classifier-model';
 
 /** Progress inside a task, forwarded to its job. */
 export interface TaskProgress {
@@ -83,10 +85,18 @@ export interface Tasks {
   'build-layers-export': { input: { projectPath: string; runId: string; backbones: Array<{ id: string; dir: string }> }; output: BuiltArtifacts; event: never };
   /** A run's whole classifier as ONNX or TFLite bytes (float32 RGB 0…255 input), or why the format cannot express it. */
   'build-deployable-export': { input: { projectPath: string; runId: string; modelsDir?: string; format: 'onnx' | 'tflite'; weights: 'float32' | 'float16' | 'int8' }; output: { bytes: Uint8Array } | { refused: string }; event: never };
+  /**
+   * A stored model compiled into one ONNX model for prediction (reads the backbones' weights;
+   * the bytes in a SharedArrayBuffer, for the session workers to share). Leaves the model's
+   * vote resident for `score-novelty`.
+   */
+  'compile-classifier': { input: { model: StoredModel; modelsDir?: string }; output: CompiledClassifier; event: never };
+  /** Each row's similarity to the nearest training photo (model/novelty.ts), with the resident vote; null without one. */
+  'score-novelty': { input: { x: Float32Array; rows: number }; output: Float32Array | null; event: never };
   /** A written ONNX or TFLite file run by its own runtime on photos: the probabilities. */
   'run-deployable': { input: DeployableRunInput; output: DeployableRunOutput; event: never };
   /** Loads a model's head (vote included) resident, for `score-head`. */
-  'load-head': { input: { head: HeadParams }; output: { inputDim: number; classCount: number }; event: never };
+  'load-head': { input: { head: HeadParams; blocks: number[] }; output: { inputDim: number; classCount: number }; event: never };
   /** Probabilities of feature rows (views already averaged by the caller) with the resident head. */
   'score-head': { input: { x: Float32Array; rows: number }; output: Float32Array; event: never };
   /** Loads a model folder made by `graft export` resident, for `predict-exported`. */
