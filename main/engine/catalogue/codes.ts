@@ -6,7 +6,7 @@
  */
 import type { View } from '../../../shared/api/codes';
 import type { Db } from './open';
-import { HAS_PRESENT_FILE } from './rules';
+import { PRESENT_FILE } from './rules';
 
 export interface CodeRow {
   imageId: number;
@@ -117,25 +117,28 @@ export interface MissingCodes {
 
 /** Images with a present file that lack at least one of `views` for this backbone. */
 export function listMissing(db: Db, backbone: string, views: View[], imageIds?: number[]): { todo: MissingCodes[]; cached: number } {
-  const rows = db
-    .prepare(
-      `SELECT i.id AS imageId,
-              (SELECT json_group_array(f.path) FROM (SELECT path FROM files WHERE image_id = i.id AND missing = 0 ORDER BY id) f) AS paths,
-              (SELECT json_group_array(c.view) FROM codes c WHERE c.image_id = i.id AND c.backbone = ? AND length(c.data) = c.dim * 4) AS have
-         FROM images i
-        WHERE ${HAS_PRESENT_FILE}
-        ORDER BY i.id`,
-    )
-    .all(backbone) as Array<{ imageId: number; paths: string; have: string }>;
+  // Two flat scans joined here: the same query with a correlated subquery per image took
+  // 70–180 ms for the 1,806 flowers, on the thread that answers the window; these take 5.
+  const files = db.prepare(`SELECT f.image_id AS imageId, f.path FROM files f WHERE ${PRESENT_FILE} ORDER BY f.image_id, f.id`).all() as Array<{ imageId: number; path: string }>;
+  const have = new Map<number, Set<string>>();
+  const codes = db.prepare('SELECT image_id AS imageId, view FROM codes WHERE backbone = ? AND length(data) = dim * 4').all(backbone) as Array<{ imageId: number; view: string }>;
+  for (const c of codes) {
+    const set = have.get(c.imageId) ?? new Set<string>();
+    set.add(c.view);
+    have.set(c.imageId, set);
+  }
   const only = imageIds ? new Set(imageIds) : null;
   const todo: MissingCodes[] = [];
   let cached = 0;
-  for (const r of rows) {
-    if (only && !only.has(r.imageId)) continue;
-    const have = new Set(JSON.parse(r.have) as string[]);
-    const missing = views.filter((v) => !have.has(v));
+  for (let i = 0; i < files.length; ) {
+    const imageId = files[i].imageId;
+    const paths: string[] = [];
+    for (; i < files.length && files[i].imageId === imageId; i++) paths.push(files[i].path);
+    if (only && !only.has(imageId)) continue;
+    const got = have.get(imageId);
+    const missing = views.filter((v) => !got?.has(v));
     cached += views.length - missing.length;
-    if (missing.length) todo.push({ imageId: r.imageId, paths: JSON.parse(r.paths) as string[], views: missing });
+    if (missing.length) todo.push({ imageId, paths, views: missing });
   }
   return { todo, cached };
 }

@@ -17,8 +17,11 @@ export const JOIN_LIVE_CLASS = `JOIN classes c ON c.id = i.class_id AND ${LIVE_C
 /** `i`'s live class id, or null: a correlated subquery for SELECT lists. */
 export const LIVE_CLASS_ID_OF_IMAGE = `(SELECT c.id FROM classes c WHERE c.id = i.class_id AND ${LIVE_CLASS})`;
 
+/** `f` is a present file. */
+export const PRESENT_FILE = 'f.missing = 0';
+
 /** `i` has at least one present file. */
-export const HAS_PRESENT_FILE = 'EXISTS (SELECT 1 FROM files f WHERE f.image_id = i.id AND f.missing = 0)';
+export const HAS_PRESENT_FILE = `EXISTS (SELECT 1 FROM files f WHERE f.image_id = i.id AND ${PRESENT_FILE})`;
 
 /** `i` has no live class. */
 export const UNLABELLED = `(i.class_id IS NULL OR NOT EXISTS (SELECT 1 FROM classes c WHERE c.id = i.class_id AND ${LIVE_CLASS}))`;

@@ -7,7 +7,8 @@
 import type { EvaluationResult, StoredEpoch } from '../../../shared/api/training';
 import type { Split } from '../../../shared/types';
 import { codeReaderOf } from '../catalogue/codes';
-import { withReadOnlyProject } from '../catalogue/open';
+import { openProject, withReadOnlyProject } from '../catalogue/open';
+import { storeRunWeights } from '../catalogue/runs';
 import { GraftError } from '../errors';
 import { buildFeatureTable, examplesOf, type FeatureTable } from '../model/features';
 import { trainHead, type HeadParams, type Tf } from '../model/head';
@@ -115,9 +116,14 @@ export async function fitModel(input: FitModelInput, ctx: TaskContext<'fit-model
   const valEval = evalSplit(rows.validation, validationHead);
   const testEval = evalSplit(rows.test, model.head);
   if (ctx.signal.aborted) throw new GraftError('cancelled', 'Training was cancelled.');
-  const weights = encodeModel(model);
+  // Stored from here, not by the main thread: see storeRunWeights.
+  const db = openProject(input.projectPath, { create: false, readonly: false });
+  try {
+    storeRunWeights(db, input.runId, encodeModel(model));
+  } finally {
+    db.close();
+  }
   return {
-    weights: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength),
     accuracy: { train: trainEval?.accuracy ?? 0, validation: valEval?.accuracy ?? null, test: testEval?.accuracy ?? null },
     validation: valEval,
     test: testEval,

@@ -154,7 +154,7 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
     };
     const seconds = round2((Date.now() - started) / 1000);
     if (ctx.signal.aborted) throw new GraftError('cancelled', 'Training was cancelled.');
-    finishRun(db, runId, { history, metrics, weights: Buffer.from(fit.weights.buffer, fit.weights.byteOffset, fit.weights.byteLength), seconds });
+    finishRun(db, runId, { history, metrics, seconds });
     ctx.onRunsChanged?.();
     const shown = fit.test ?? fit.validation;
     return {

@@ -35,9 +35,8 @@ export interface FitModelInput {
   runId: string;
 }
 
+/** The run's model itself is already stored in the project (catalogue/runs.ts storeRunWeights). */
 export interface FitModelOutput {
-  /** The stored model's bytes (model/stored-model.ts). */
-  weights: Uint8Array;
   accuracy: RunMetrics['accuracy'];
   validation: EvaluationResult | null;
   test: EvaluationResult | null;
