@@ -27,6 +27,10 @@ function firstScreenReady(): number | false {
 
 /** Waits until every thumbnail on screen has decoded; returns ms since navigation start. */
 export async function waitForThumbnailsOnScreen(page: Page, timeout = 15_000): Promise<number> {
+  // A scroll just made is only rendered once its scroll event has run (at the next frame):
+  // judged before that, the old tiles would pass for the new screen, and the rows the
+  // scroll revealed would never be waited for.
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
   const handle = await page.waitForFunction(firstScreenReady, undefined, { timeout, polling: 'raf' });
   return (await handle.jsonValue()) as number;
 }

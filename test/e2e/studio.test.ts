@@ -307,6 +307,17 @@ describe('labelling studio (Chromium, web transport)', () => {
 async function collectLoadedThumbnails(page: Page): Promise<Set<number>> {
   const seen = new Set<number>();
   const grid = page.locator('[data-testid=thumbnail-grid]');
+  try {
+    await scrollThroughGrid(page, seen);
+  } finally {
+    // Back at the top whatever happened, so the tests after this one find the first tiles.
+    await grid.evaluate((el) => (el.scrollTop = 0));
+  }
+  return seen;
+}
+
+async function scrollThroughGrid(page: Page, seen: Set<number>): Promise<void> {
+  const grid = page.locator('[data-testid=thumbnail-grid]');
   for (let step = 0; step < 50; step++) {
     await waitForThumbnailsOnScreen(page);
     const ids = await page.evaluate(() =>
@@ -325,5 +336,4 @@ async function collectLoadedThumbnails(page: Page): Promise<Set<number>> {
     });
     if (atEnd) break;
   }
-  return seen;
 }
