@@ -43,28 +43,14 @@ export function saveHistory(db: Db, id: string, history: StoredEpoch[]): void {
 /**
  * Marks the run finished with its metrics and weights, and makes it the current model,
  * in one transaction: the project has either the old current model or the new one.
+ * Called by the worker that trained the run (training/fit-model.ts): a model is megabytes,
+ * and writing them held the main thread for 50-250 ms.
  */
-/**
- * A running run's model, stored before the run is finished (by the worker that trained it:
- * a model is megabytes, and writing them held the main thread for 150–250 ms). The run
- * stays 'running' until finishRun: a kill in between leaves an interrupted run whose
- * weights nothing reads, and the previous model current.
- */
-export function storeRunWeights(db: Db, id: string, weights: Uint8Array): void {
-  const info = db.prepare(`UPDATE runs SET weights = ? WHERE id = ? AND status = 'running'`).run(weights, id);
-  if (info.changes !== 1) throw new GraftError('conflict', `Run ${id} is no longer running; its result was not saved.`);
-}
-
-/** Marks a run finished (its weights stored by storeRunWeights, unless given here) and makes it current. */
-export function finishRun(db: Db, id: string, result: { history: StoredEpoch[]; metrics: RunMetrics; weights?: Buffer; seconds: number }, now = Date.now()): void {
+export function finishRun(db: Db, id: string, result: { history: StoredEpoch[]; metrics: RunMetrics; weights: Uint8Array; seconds: number }, now = Date.now()): void {
   db.transaction(() => {
-    const info = result.weights
-      ? db
-          .prepare(`UPDATE runs SET status = 'finished', finished_at = ?, history = ?, metrics = ?, weights = ?, seconds = ? WHERE id = ? AND status = 'running'`)
-          .run(now, JSON.stringify(result.history), JSON.stringify(result.metrics), result.weights, result.seconds, id)
-      : db
-          .prepare(`UPDATE runs SET status = 'finished', finished_at = ?, history = ?, metrics = ?, seconds = ? WHERE id = ? AND status = 'running' AND weights IS NOT NULL`)
-          .run(now, JSON.stringify(result.history), JSON.stringify(result.metrics), result.seconds, id);
+    const info = db
+      .prepare(`UPDATE runs SET status = 'finished', finished_at = ?, history = ?, metrics = ?, weights = ?, seconds = ? WHERE id = ? AND status = 'running'`)
+      .run(now, JSON.stringify(result.history), JSON.stringify(result.metrics), result.weights, result.seconds, id);
     if (info.changes !== 1) throw new GraftError('conflict', `Run ${id} is no longer running; its result was not saved.`);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)`).run(CURRENT_KEY, id);
     db.prepare(`DELETE FROM meta WHERE key = ?`).run(ownerKey(id));

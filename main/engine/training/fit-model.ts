@@ -1,14 +1,14 @@
 /**
  * A training run's arithmetic, in a worker thread: read the images' cached codes, train the
  * head with early stopping, optionally fine-tune the backbone's top block, add the neighbour
- * vote, evaluate on every split, and encode the model. train.ts (main thread) deals the
- * splits, computes missing codes, keeps the run row and stores what this returns.
+ * vote, evaluate on every split, encode the model and finish the run in the project.
+ * train.ts (main thread) deals the splits, computes missing codes and starts the run row.
  */
-import type { EvaluationResult, StoredEpoch } from '../../../shared/api/training';
+import type { EvaluationResult, RunMetrics, StoredEpoch } from '../../../shared/api/training';
 import type { Split } from '../../../shared/types';
 import { codeReaderOf } from '../catalogue/codes';
 import { openProject, withReadOnlyProject } from '../catalogue/open';
-import { storeRunWeights } from '../catalogue/runs';
+import { finishRun } from '../catalogue/runs';
 import { GraftError } from '../errors';
 import { buildFeatureTable, examplesOf, type FeatureTable } from '../model/features';
 import { trainHead, type HeadParams, type Tf } from '../model/head';
@@ -33,6 +33,12 @@ export async function fitModel(input: FitModelInput, ctx: TaskContext<'fit-model
   const rowsOf = (split: Split) => images.flatMap((img, r) => (img.split === split ? [r] : []));
   const rows = { train: rowsOf('train'), validation: rowsOf('validation'), test: rowsOf('test') };
   const { tf } = await getTf();
+  // Every epoch as reported, for the finished run (the main thread saves it as it goes).
+  const history: StoredEpoch[] = [];
+  const report = (epoch: StoredEpoch) => {
+    history.push(epoch);
+    ctx.event(epoch);
+  };
 
   // Early stopping watches the centre view only: cheap, and it ranks epochs the same way.
   const trained = await trainHead(tf, {
@@ -44,7 +50,7 @@ export async function fitModel(input: FitModelInput, ctx: TaskContext<'fit-model
     signal: ctx.signal,
     onEpoch: (m) => {
       ctx.progress('head', m.epoch, config.head.maxEpochs, `epoch ${m.epoch}`);
-      ctx.event({ stage: 'head', ...m });
+      report({ stage: 'head', ...m });
     },
   });
   let model: StoredModel = {
@@ -64,7 +70,7 @@ export async function fitModel(input: FitModelInput, ctx: TaskContext<'fit-model
   const withTrainingVote = withVoteOf(rows.train);
   const withFinalVote = withVoteOf([...rows.train, ...rows.validation]);
 
-  let fineTuneReport: FitModelOutput['fineTune'];
+  let fineTuneReport: RunMetrics['fineTune'];
   let scoringTable = table;
   if (config.fineTune) {
     const outcome = await fineTune({
@@ -80,7 +86,7 @@ export async function fitModel(input: FitModelInput, ctx: TaskContext<'fit-model
       rows,
       signal: ctx.signal,
       progress: (done, total, message) => ctx.progress('fine-tune', done, total, message),
-      onEpoch: (m) => ctx.event({ stage: 'fine-tune', ...m } satisfies StoredEpoch),
+      onEpoch: (m) => report({ stage: 'fine-tune', ...m }),
     });
     const judged = config.head.vote ? judgeWithVote(tf, { model, table }, outcome, rows.validation, labels, withTrainingVote) : outcome;
     model = judged.model;
@@ -116,20 +122,24 @@ export async function fitModel(input: FitModelInput, ctx: TaskContext<'fit-model
   const valEval = evalSplit(rows.validation, validationHead);
   const testEval = evalSplit(rows.test, model.head);
   if (ctx.signal.aborted) throw new GraftError('cancelled', 'Training was cancelled.');
-  // Stored from here, not by the main thread: see storeRunWeights.
-  const db = openProject(input.projectPath, { create: false, readonly: false });
-  try {
-    storeRunWeights(db, input.runId, encodeModel(model));
-  } finally {
-    db.close();
-  }
-  return {
+  const metrics: RunMetrics = {
     accuracy: { train: trainEval?.accuracy ?? 0, validation: valEval?.accuracy ?? null, test: testEval?.accuracy ?? null },
+    counts: input.counts,
     validation: valEval,
     test: testEval,
     bestEpoch: trained.bestEpoch,
+    excluded: input.excluded,
     ...(fineTuneReport ? { fineTune: fineTuneReport } : {}),
   };
+  const seconds = Math.round((Date.now() - input.startedAt) / 10) / 100;
+  // Finished from here, not by the main thread: see finishRun.
+  const db = openProject(input.projectPath, { create: false, readonly: false });
+  try {
+    finishRun(db, input.runId, { history, metrics, weights: encodeModel(model), seconds });
+  } finally {
+    db.close();
+  }
+  return { metrics, seconds };
 }
 
 /**

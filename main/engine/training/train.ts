@@ -6,12 +6,12 @@
  * kill never replaces the previous model.
  */
 import { randomBytes } from 'node:crypto';
-import type { ExcludedReport, RunMetrics, StoredEpoch, TrainConfig, TrainOptions, TrainResult } from '../../../shared/api/training';
+import type { ExcludedReport, StoredEpoch, TrainConfig, TrainOptions, TrainResult } from '../../../shared/api/training';
 import type { TrainingEpochEvent } from '../../../shared/events';
 import type { JobStage } from '../../../shared/jobs';
 import { imagesWithCodes, listMissing } from '../catalogue/codes';
 import type { Db } from '../catalogue/open';
-import { createRun, endRun, finishRun, reconcileInterruptedRuns, saveHistory } from '../catalogue/runs';
+import { createRun, endRun, reconcileInterruptedRuns, saveHistory } from '../catalogue/runs';
 import { assignSplits, labelledImages } from '../catalogue/splits';
 import { ensureCodes } from '../codes/extract';
 import { GraftError } from '../errors';
@@ -131,7 +131,7 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
     // The arithmetic runs in a worker; this thread stores each epoch as it arrives.
     const fit = await ctx.workers.run(
       'fit-model',
-      { projectPath: ctx.projectPath, modelsDir: ctx.modelsDir, config: fullConfig, classes, images: kept, jobId: ctx.jobId, runId },
+      { projectPath: ctx.projectPath, modelsDir: ctx.modelsDir, config: fullConfig, classes, images: kept, jobId: ctx.jobId, runId, counts, excluded, startedAt: started },
       {
         signal: ctx.signal,
         onProgress: (p) => ctx.progress(p.stage as JobStage<'train'>, p.done, p.total, p.message),
@@ -143,20 +143,10 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
         },
       },
     );
-    const metrics: RunMetrics = {
-      accuracy: fit.accuracy,
-      counts,
-      validation: fit.validation,
-      test: fit.test,
-      bestEpoch: fit.bestEpoch,
-      excluded,
-      ...(fit.fineTune ? { fineTune: fit.fineTune } : {}),
-    };
-    const seconds = round2((Date.now() - started) / 1000);
-    if (ctx.signal.aborted) throw new GraftError('cancelled', 'Training was cancelled.');
-    finishRun(db, runId, { history, metrics, seconds });
+    // The worker finished the run (a cancel arriving after that is too late: the model is kept).
+    const { metrics, seconds } = fit;
     ctx.onRunsChanged?.();
-    const shown = fit.test ?? fit.validation;
+    const shown = metrics.test ?? metrics.validation;
     return {
       runId,
       classes,
@@ -165,7 +155,7 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
       confusion: shown?.confusion ?? [],
       seconds,
       excluded,
-      ...(fit.fineTune ? { fineTune: fit.fineTune } : {}),
+      ...(metrics.fineTune ? { fineTune: metrics.fineTune } : {}),
     };
   } catch (err) {
     const cancelled = ctx.signal.aborted || (err instanceof GraftError && err.code === 'cancelled');
@@ -202,8 +192,4 @@ function newRunId(): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-${randomBytes(2).toString('hex')}`;
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }

@@ -7,7 +7,7 @@
  */
 import type { MistakesResult } from '../../../shared/api/training';
 import type { ProjectionResult } from '../../../shared/api/insights';
-import type { EvaluationResult, RunMetrics, StoredEpoch, TrainConfig } from '../../../shared/api/training';
+import type { RunMetrics, StoredEpoch, TrainConfig } from '../../../shared/api/training';
 import type { ImageFacts } from '../importer/decode';
 import type { HeadParams } from '../model/head';
 import type { LabelledImage } from '../model/splits';
@@ -33,15 +33,17 @@ export interface FitModelInput {
   images: LabelledImage[];
   jobId: string;
   runId: string;
+  /** What the main thread measured before the fit, for the run's metrics. */
+  counts: RunMetrics['counts'];
+  excluded: RunMetrics['excluded'];
+  /** When the run started (ms since the epoch), for its duration. */
+  startedAt: number;
 }
 
-/** The run's model itself is already stored in the project (catalogue/runs.ts storeRunWeights). */
+/** The run is already finished and current in the project (catalogue/runs.ts finishRun). */
 export interface FitModelOutput {
-  accuracy: RunMetrics['accuracy'];
-  validation: EvaluationResult | null;
-  test: EvaluationResult | null;
-  bestEpoch: number;
-  fineTune?: RunMetrics['fineTune'];
+  metrics: RunMetrics;
+  seconds: number;
 }
 
 export interface MistakesInput {
