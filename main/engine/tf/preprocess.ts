@@ -12,6 +12,7 @@
  * is best: `decodeForNetwork` (sharp, on libuv's thread pool) yields compact RGB bytes
  * that cross to extraction workers; `toNetworkRange` scales them there.
  */
+import os from 'node:os';
 import sharp from 'sharp';
 import { GraftError } from '../errors';
 import type { Tf } from './runtime';
@@ -37,6 +38,7 @@ export type ImageSource = string | Buffer;
  */
 export async function decodeForNetwork(source: ImageSource, inputSize: number, options: PreprocessOptions = {}): Promise<Uint8Array> {
   let data: Buffer;
+  await decodeSlot();
   try {
     data = await sharp(source, { failOn: 'truncated', limitInputPixels: 268_402_689 })
       .rotate() // EXIF orientation, so portrait photos are seen upright
@@ -48,6 +50,8 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
       .toBuffer();
   } catch (err) {
     throw new GraftError('bad_image', describeDecodeError(source, err));
+  } finally {
+    releaseDecodeSlot();
   }
   const expected = inputSize * inputSize * 3;
   if (data.length !== expected) {
@@ -56,6 +60,33 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
   const rgb = new Uint8Array(data.buffer, data.byteOffset, data.length);
   if (options.flip) mirrorRows(rgb, inputSize);
   return rgb;
+}
+
+/**
+ * At most one decode per core at a time. A batch asks for 16-32 decodes at once, and
+ * libuv's pool would run four (each with a libvips thread) beside the network's threads:
+ * on two cores the main thread then waited its turn among six or more busy threads, and
+ * answers while codes were computed took up to 170 ms. With decodes gated the longest was
+ * 73 ms, at the same throughput (the network and the decodes still fill every core), and
+ * libuv's pool keeps threads free for the file reads the app serves meanwhile.
+ */
+const DECODE_SLOTS = Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+let decoding = 0;
+const waiting: Array<() => void> = [];
+
+function decodeSlot(): Promise<void> | void {
+  if (decoding < DECODE_SLOTS) {
+    decoding++;
+    return;
+  }
+  return new Promise((resolve) => waiting.push(resolve));
+}
+
+function releaseDecodeSlot(): void {
+  const next = waiting.shift();
+  // The slot passes straight to the next decode, so `decoding` stays the same.
+  if (next) next();
+  else decoding--;
 }
 
 /**
