@@ -93,6 +93,34 @@ describe('built-in backbones on ONNX Runtime', () => {
     });
   }
 
+  it('answers requests sent at once from shared memory each with its own pixels', async () => {
+    // A session worker copies shared feeds into one scratch buffer: two requests in flight on
+    // one worker must not compute on each other's pixels.
+    const spec = getBackbone('mobilenet_v1_0.25_224');
+    const { dir } = await resolveWeights(spec, { modelsDir, allowDownload: false });
+    const pool = await OnnxSessionPool.start(writeOnnx(withRgbBytesInput(backboneGraph(spec, dir).graph, spec.inputRange)), { workers: 1 });
+    try {
+      const shared = async (file: string) => {
+        const rgb = await rgbBatch([file], 224);
+        const out = new Uint8Array(new SharedArrayBuffer(rgb.length));
+        out.set(rgb);
+        return out;
+      };
+      const [cat, cup] = await Promise.all([shared(chelsea), shared(coffee)]);
+      const alone = await Promise.all([cat, cup].map(async (data) => (await pool.run({ image: { type: 'uint8', data, dims: [1, 224, 224, 3] } })).features.data));
+      for (let round = 0; round < 3; round++) {
+        const together = await Promise.all([cat, cup, cat, cup].map((data) => pool.run({ image: { type: 'uint8', data, dims: [1, 224, 224, 3] } })));
+        together.forEach((out, i) => {
+          const expected = alone[i % 2];
+          const worst = out.features.data.reduce((m, v, j) => Math.max(m, Math.abs(v - expected[j])), 0);
+          assert.ok(worst < 1e-5, `request ${i} of round ${round} got another photo's scores (differs by ${worst})`);
+        });
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('leaves the event loop free while a batch runs', async () => {
     const spec = getBackbone('mobilenet_v1_0.75_224');
     const { dir } = await resolveWeights(spec, { modelsDir, allowDownload: false });

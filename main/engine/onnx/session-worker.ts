@@ -61,7 +61,12 @@ async function main(): Promise<void> {
     });
   port.postMessage({ type: 'ready', inputs: info(session.inputNames, session.inputMetadata), outputs: info(session.outputNames, session.outputMetadata) } satisfies SessionReply);
 
-  port.on('message', async (msg: SessionRequest) => {
+  // One request at a time, in order. `run` defers its work to a later turn, so a second
+  // request handled meanwhile would copy its shared feed into the same scratch buffer and
+  // the first would compute on the second's pixels. ORT computes on this thread anyway:
+  // taking requests in turn costs nothing.
+  let turn: Promise<void> = Promise.resolve();
+  const handle = async (msg: SessionRequest): Promise<void> => {
     if (msg.type === 'close') {
       await session.release();
       port.close();
@@ -84,6 +89,9 @@ async function main(): Promise<void> {
     } catch (err) {
       port.postMessage({ type: 'failed', id: msg.id, message: String((err as Error).message).split('\n')[0] } satisfies SessionReply);
     }
+  };
+  port.on('message', (msg: SessionRequest) => {
+    turn = turn.then(() => handle(msg));
   });
 }
 
