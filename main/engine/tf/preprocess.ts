@@ -66,8 +66,9 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
  * At most one decode per core at a time. A batch asks for 16-32 decodes at once, and
  * libuv's pool would run four (each with a libvips thread) beside the network's threads:
  * on two cores the main thread then waited its turn among six or more busy threads, and
- * answers while codes were computed took up to 170 ms. With decodes gated the longest was
- * 73 ms, at the same throughput (the network and the decodes still fill every core), and
+ * answers while codes were computed took 128-166 ms at worst. With decodes gated the worst
+ * was 103-105 ms, throughput the same within this machine's noise (the network and the
+ * decodes still fill every core), and
  * libuv's pool keeps threads free for the file reads the app serves meanwhile.
  */
 const DECODE_SLOTS = Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
