@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { featureStats, type Examples, type HeadParams } from '../../main/engine/model/head';
 import { withVote } from '../../main/engine/model/vote';
-import { calibrateNovelty, isUnfamiliar, nearestSimilarities, NOVELTY_PERCENTILE } from '../../main/engine/model/novelty';
+import { calibrateNovelty, isUnfamiliar, matMulProduct, nearestSimilarities, NOVELTY_PERCENTILE } from '../../main/engine/model/novelty';
+import { seededRandom } from '../../main/engine/model/rng';
+import { getTf } from '../../main/engine/tf/runtime';
 import { decodeModel, encodeModel } from '../../main/engine/model/stored-model';
 
 /** Non-negative codes in two blocks of widths 3 and 2, like two networks' pooled ReLU maps. */
@@ -39,6 +41,22 @@ describe('novelty: similarity to the nearest voter', () => {
       photos.forEach((p, i) => assert.ok(Math.abs(got[i] - expected(p)) < 1e-5, `photo ${i}: ${got[i]} vs ${expected(p)}`));
       assert.ok(Math.abs(got[0] - 1) < 1e-5, 'a voter itself is as similar as can be');
     }
+  });
+
+  it('comes out the same from a TF.js matrix product as from the loop, over more photos than one chunk', async () => {
+    const { tf } = await getTf();
+    const random = seededRandom(3);
+    const voters: Examples = { x: Float32Array.from({ length: 40 * 5 }, () => (random() < 0.2 ? 0 : random() * 6)), y: Int32Array.from({ length: 40 }, (_, i) => i % 2), rows: 40, dim: 5 };
+    const { mean, std } = featureStats(voters);
+    const head = withVote({ inputDim: 5, classCount: 2, mean, std, members: [] }, voters, { temperature: 0.05, blocks, seed: 1 });
+    const rows = 300;
+    const x = Float32Array.from({ length: rows * 5 }, () => random() * 4);
+    const loop = nearestSimilarities(head, blocks, x, rows)!;
+    const product = nearestSimilarities(head, blocks, x, rows, matMulProduct(tf))!;
+    assert.equal(product.length, rows);
+    for (let r = 0; r < rows; r++) assert.ok(Math.abs(loop[r] - product[r]) < 1e-5, `photo ${r}: ${loop[r]} vs ${product[r]}`);
+    // The last chunk's photos are really scored, not left at zero.
+    assert.ok(product.subarray(256).every((s) => s > 0.1));
   });
 
   it('is null for a head without a vote', () => {

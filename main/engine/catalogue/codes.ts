@@ -26,11 +26,13 @@ export function writeCodes(db: Db, rows: readonly CodeRow[]): void {
 
 /**
  * The codes of one backbone and view, by image id: all of them, or only `imageIds`
- * (ids without a code are simply absent from the map).
+ * (ids without a code are simply absent from the map; the map's order is not the ids').
  */
 export function readCodes(db: Db, backbone: string, view: View = 'center', imageIds?: readonly number[]): Map<number, Float32Array> {
   const out = new Map<number, Float32Array>();
-  if (imageIds) {
+  // One scan beats a lookup per id once the ids are a good share of the project (a training
+  // run's 1,802 flowers: 15-57 ms against 89-159).
+  if (imageIds && imageIds.length * 2 < (db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n) {
     const one = db.prepare('SELECT data, dim FROM codes WHERE image_id = ? AND backbone = ? AND view = ?');
     for (const id of imageIds) {
       const row = one.get(id, backbone, view) as { data: Buffer; dim: number } | undefined;
@@ -40,7 +42,9 @@ export function readCodes(db: Db, backbone: string, view: View = 'center', image
     return out;
   }
   const all = db.prepare('SELECT image_id AS id, data, dim FROM codes WHERE backbone = ? AND view = ? ORDER BY image_id');
+  const wanted = imageIds && new Set(imageIds);
   for (const row of all.iterate(backbone, view) as Iterable<{ id: number; data: Buffer; dim: number }>) {
+    if (wanted && !wanted.has(row.id)) continue;
     const v = fromBlob(row.data, row.dim);
     if (v) out.set(row.id, v);
   }

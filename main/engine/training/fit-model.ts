@@ -16,7 +16,7 @@ import { confusionCellIds, evaluate } from '../model/metrics';
 import { scoreModel } from '../model/score';
 import { encodeModel, type StoredModel } from '../model/stored-model';
 import { withVote } from '../model/vote';
-import { calibrateNovelty } from '../model/novelty';
+import { calibrateNovelty, matMulProduct } from '../model/novelty';
 import { getTf } from '../tf/runtime';
 import type { FitModelInput, FitModelOutput, TaskContext } from '../workers/task-types';
 import { fineTune, type FineTuneOutcome } from './fine-tune';
@@ -102,7 +102,7 @@ export async function fitModel(input: FitModelInput, ctx: TaskContext<'fit-model
   if (config.head.vote) {
     // Photos no vote held: validation against the training photos' vote, test against the final one.
     const probe = (head: HeadParams, r: number[]) => ({ head, x: examplesOf(scoringTable, r, labels, ['center']).x, rows: r.length });
-    const novelty = calibrateNovelty(scoringTable.dims, [probe(validationHead, rows.validation), probe(model.head, rows.test)]);
+    const novelty = calibrateNovelty(scoringTable.dims, [probe(validationHead, rows.validation), probe(model.head, rows.test)], matMulProduct(tf));
     if (novelty) model = { ...model, novelty };
   }
   const splitsToScore = rows.train.length + rows.validation.length + rows.test.length;
