@@ -49,7 +49,7 @@ export interface EnsureCodesOptions {
   onProgress?: (p: CodesProgress) => void;
   /** TF.js extraction workers (default: one per core with wasm). */
   workers?: number;
-  /** Images per inference call (default 16). */
+  /** Images per inference call (default: what the runtime computes fastest, backbone-runner.ts). */
   batchSize?: number;
   /** TF.js: the folded/fused forward path (default true). */
   fast?: boolean;
@@ -155,7 +155,7 @@ async function runPass(
   options: EnsureCodesOptions,
   progressed: (n: number) => void,
 ): Promise<void> {
-  const batchSize = Math.max(1, options.batchSize ?? 16);
+  const batchSize = Math.max(1, options.batchSize ?? Math.min(...parts.map((p) => p.runner!.batchSize)));
   const sizes = [...new Set(parts.map((p) => p.spec.inputSize))];
   // Enough batches in flight to keep every network thread busy while the next ones decode.
   const maxInFlight = Math.max(2, Math.max(...parts.map((p) => p.runner!.workers)) * 2);

@@ -3,18 +3,20 @@
  * code extraction, prediction, fine-tuning and the exported model's reference — so a
  * model never sees pixels prepared differently from those it was trained on.
  *
- * Steps: decode (any format sharp reads, EXIF orientation applied, converted to sRGB,
- * transparency flattened onto white), center-crop to a square, resize to the network's
- * input size (Lanczos-3, sharp's default), optionally mirror left↔right (the 'flip'
- * view), then map 0…255 linearly onto the network's input range.
+ * Steps: decode (any format sharp reads, EXIF orientation applied, converted to sRGB unless
+ * its profile already is sRGB, transparency flattened onto white), center-crop to a square,
+ * resize to the network's input size (Lanczos-3, sharp's default), optionally mirror
+ * left↔right (the 'flip' view), then map 0…255 linearly onto the network's input range.
  *
  * It is split in two stages so that the cheap, parallel-friendly part can run where it
  * is best: `decodeForNetwork` (sharp, on libuv's thread pool) yields compact RGB bytes
  * that cross to extraction workers; `toNetworkRange` scales them there.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import sharp from 'sharp';
 import { GraftError } from '../errors';
+import { isSrgbProfile } from '../importer/icc';
 import type { Tf } from './runtime';
 
 /** What preprocessing needs from a backbone spec. */
@@ -40,7 +42,16 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
   let data: Buffer;
   await decodeSlot();
   try {
-    data = await sharp(source, { failOn: 'truncated', limitInputPixels: 268_402_689 })
+    const bytes = typeof source === 'string' ? await fs.promises.readFile(source) : source;
+    const { icc } = await sharp(bytes).metadata();
+    data = await sharp(bytes, {
+      failOn: 'truncated',
+      limitInputPixels: 268_402_689,
+      // An embedded sRGB profile (most camera and web photos) would go through lcms to
+      // sRGB: a fifth of the decode's time (8.2-11 ms -> 7.4-7.9 per flower at 320 px), for
+      // a change of at most a few levels in 12 of the 1,806 flowers (importer/icc.ts).
+      ignoreIcc: isSrgbProfile(icc),
+    })
       .rotate() // EXIF orientation, so portrait photos are seen upright
       .toColourspace('srgb')
       .flatten({ background: '#ffffff' })
