@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { featureStats, type Examples, type HeadParams } from '../../main/engine/model/head';
 import { withVote } from '../../main/engine/model/vote';
-import { calibrateNovelty, isUnfamiliar, matMulProduct, nearestSimilarities, NOVELTY_PERCENTILE } from '../../main/engine/model/novelty';
+import { calibrateNovelty, isUnfamiliar, keptMatMulProduct, matMulProduct, nearestSimilarities, NOVELTY_PERCENTILE } from '../../main/engine/model/novelty';
 import { seededRandom } from '../../main/engine/model/rng';
 import { getTf } from '../../main/engine/tf/runtime';
 import { decodeModel, encodeModel } from '../../main/engine/model/stored-model';
@@ -52,11 +52,25 @@ describe('novelty: similarity to the nearest voter', () => {
     const rows = 300;
     const x = Float32Array.from({ length: rows * 5 }, () => random() * 4);
     const loop = nearestSimilarities(head, blocks, x, rows)!;
+    const before = tf.memory().numTensors;
     const product = nearestSimilarities(head, blocks, x, rows, matMulProduct(tf))!;
+    assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
     assert.equal(product.length, rows);
     for (let r = 0; r < rows; r++) assert.ok(Math.abs(loop[r] - product[r]) < 1e-5, `photo ${r}: ${loop[r]} vs ${product[r]}`);
     // The last chunk's photos are really scored, not left at zero.
     assert.ok(product.subarray(256).every((s) => s > 0.1));
+
+    // A predictor's product keeps the kernel's blocks: the same answers every time, and its
+    // tensors go when it is disposed.
+    const tensors = tf.memory().numTensors;
+    const kept = keptMatMulProduct(tf);
+    for (let round = 0; round < 2; round++) {
+      const again = nearestSimilarities(head, blocks, x.subarray(0, 5 * 5), 5, kept.product)!;
+      for (let r = 0; r < 5; r++) assert.ok(Math.abs(loop[r] - again[r]) < 1e-5, `round ${round}, photo ${r}: ${loop[r]} vs ${again[r]}`);
+    }
+    assert.equal(tf.memory().numTensors, tensors + blocks.length, 'one kept tensor per network');
+    kept.dispose();
+    assert.equal(tf.memory().numTensors, tensors);
   });
 
   it('is null for a head without a vote', () => {

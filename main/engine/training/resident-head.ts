@@ -6,7 +6,7 @@
  */
 import { GraftError } from '../errors';
 import { headPredictor, type HeadParams, type HeadPredictor } from '../model/head';
-import { nearestSimilarities } from '../model/novelty';
+import { keptMatMulProduct, nearestSimilarities, type BlockProduct } from '../model/novelty';
 import { compileClassifier } from '../onnx/classifier-model';
 import { getTf } from '../tf/runtime';
 import type { TaskContext, TaskInput, TaskOutput } from '../workers/task-types';
@@ -19,7 +19,7 @@ export async function loadHead(input: TaskInput<'load-head'>, ctx: TaskContext<'
   ctx.residents.get(HEAD)?.dispose();
   const predictor: HeadPredictor = headPredictor(tf, input.head);
   ctx.residents.set(HEAD, predictor);
-  keepVote(ctx, input.head, input.blocks);
+  await keepVote(ctx, input.head, input.blocks);
   return { inputDim: input.head.inputDim, classCount: input.head.classCount };
 }
 
@@ -35,23 +35,27 @@ export async function compileClassifierTask(input: TaskInput<'compile-classifier
   // Shared, not copied: each session worker reads the same bytes.
   const shared = new Uint8Array(new SharedArrayBuffer(compiled.bytes.length));
   shared.set(compiled.bytes);
-  keepVote(ctx, input.model.head, input.model.backbones.map((b) => b.dim));
+  await keepVote(ctx, input.model.head, input.model.backbones.map((b) => b.dim));
   return { ...compiled, bytes: shared };
 }
 
 export function scoreNovelty(input: TaskInput<'score-novelty'>, ctx: TaskContext<'score-novelty'>): TaskOutput<'score-novelty'> {
   const vote = ctx.residents.get(NOVELTY) as Vote | undefined;
   if (!vote) throw new GraftError('internal', 'No model is loaded in this worker.');
-  return nearestSimilarities(vote.head, vote.blocks, input.x, input.rows);
+  return nearestSimilarities(vote.head, vote.blocks, input.x, input.rows, vote.product);
 }
 
 interface Vote {
   head: HeadParams;
   blocks: number[];
+  product: BlockProduct;
   dispose(): void;
 }
 
-function keepVote(ctx: TaskContext<'load-head' | 'compile-classifier'>, head: HeadParams, blocks: number[]): void {
-  const vote: Vote = { head, blocks, dispose: () => undefined };
+async function keepVote(ctx: TaskContext<'load-head' | 'compile-classifier'>, head: HeadParams, blocks: number[]): Promise<void> {
+  const { tf } = await getTf();
+  const { product, dispose } = keptMatMulProduct(tf);
+  ctx.residents.get(NOVELTY)?.dispose();
+  const vote: Vote = { head, blocks, product, dispose };
   ctx.residents.set(NOVELTY, vote);
 }
