@@ -35,8 +35,12 @@ export class Engine {
   readonly images: ImageAssets;
   /** Worker threads for the arithmetic: training, mistakes, the map, scoring, exports. */
   readonly compute = new WorkerPool({ purpose: 'computing', size: 2 });
-  /** Worker threads for images: reading, hashing, decoding, thumbnails and previews. */
-  readonly media = new WorkerPool({ purpose: 'decoding' });
+  /**
+   * Worker threads for images: reading, hashing, decoding, thumbnails and previews. Two
+   * tasks per worker: an import keeps cores + 2 files in flight (import-folder.ts), and
+   * workers taking one at a time left the cores a quarter idle between reads and decodes.
+   */
+  readonly media = new WorkerPool({ purpose: 'decoding', tasksPerWorker: 2 });
   #db: Db | null = null;
   /** Why the open catalogue is read-only (set when it was opened so), or null. */
   #readOnly: string | null = null;

@@ -14,7 +14,6 @@ import path from 'node:path';
 import type { TrainResult } from '../../shared/api/training';
 import { Engine } from '../../main/engine/engine';
 import { call } from '../../main/engine/dispatch';
-import { importFolder } from '../../main/engine/importer';
 import { getTf } from '../../main/engine/tf/runtime';
 import { inferenceChoice } from '../../main/engine/inference/inference-runtime';
 import { loadPredictor } from '../../main/engine/training/predict';
@@ -31,7 +30,8 @@ export async function run(): Promise<Figures> {
   try {
     const loadBefore = os.loadavg()[0];
     const t0 = Date.now();
-    const imported = await importFolder(engine.db, photos);
+    // Through the import job, as the studio runs it (the engine's decoding workers).
+    const imported = resultOf(await runToEnd(engine, 'import', () => call(engine, 'import.start', { folder: photos })));
     const importSeconds = (Date.now() - t0) / 1000;
     log(`imported ${imported.newImages} images in ${importSeconds.toFixed(1)} s`);
     const first = await train(engine);

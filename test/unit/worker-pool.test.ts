@@ -1,6 +1,7 @@
 /**
  * The engine's worker pool ends every worker when it closes: a project closed in the
- * desktop app must not leave threads behind, however many workers its work started.
+ * desktop app must not leave threads behind, however many workers its work started. A
+ * decoding pool lets a worker take a second task while the first waits for I/O.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -41,5 +42,27 @@ describe('worker pool', () => {
       for (let i = 0; i < 50 && threadCount() > before; i++) await new Promise((r) => setTimeout(r, 100));
       assert.ok(threadCount() <= before, `threads back to ${before} (now ${threadCount()})`);
     }
+  });
+
+  it('gives one worker as many tasks at once as tasksPerWorker allows, and queues the rest', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graft-pool-'));
+    const file = path.join(dir, 'bytes.bin');
+    fs.writeFileSync(file, Buffer.alloc(1 << 20, 7));
+    for (const perWorker of [1, 2]) {
+      const pool = new WorkerPool({ purpose: 'test', size: 1, tasksPerWorker: perWorker });
+      try {
+        const runs = [0, 1, 2].map(() => pool.run('hash-file', { path: file }));
+        assert.equal(pool.workers, 1);
+        assert.equal(pool.queued, 3 - perWorker, `${perWorker} task(s) per worker: the others wait`);
+        const hashed = await Promise.all(runs);
+        const hashes = hashed.map((h) => (h.ok ? h.hash : h.reason));
+        assert.ok(hashed.every((h) => h.ok), 'every task ran');
+        assert.deepEqual(new Set(hashes).size, 1, 'with the same answer');
+        assert.equal(pool.queued, 0);
+      } finally {
+        await pool.close();
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

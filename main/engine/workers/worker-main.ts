@@ -1,7 +1,8 @@
 /**
- * A worker thread of the engine's pools (worker-pool.ts): it runs one task at a time and
- * answers with its output, progress and events. Task modules are loaded on first use, so a
- * worker that only decodes images never loads TensorFlow.
+ * A worker thread of the engine's pools (worker-pool.ts): it runs the tasks it is given (one
+ * at a time unless the pool allows more, tasksPerWorker) and answers with their output,
+ * progress and events. Task modules are loaded on first use, so a worker that only decodes
+ * images never loads TensorFlow.
  */
 import { parentPort, type TransferListItem } from 'node:worker_threads';
 import { toErrorPayload } from '../errors';

@@ -41,6 +41,11 @@ export interface PoolOptions {
   idleMs?: number;
   /** Why the pool exists, for error messages ("computing", "decoding"). */
   purpose: string;
+  /**
+   * Tasks one worker takes at once (default 1). A decoding task mostly waits for libuv's
+   * threads (reading the file, sharp), so its worker can start a second meanwhile.
+   */
+  tasksPerWorker?: number;
 }
 
 interface Slot {
@@ -82,6 +87,7 @@ export class WorkerPool {
   readonly #queue: Queued[] = [];
   readonly #size: number;
   readonly #idleMs: number;
+  readonly #perWorker: number;
   #nextId = 1;
   #closed = false;
 
@@ -89,6 +95,7 @@ export class WorkerPool {
     const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     this.#size = Math.max(1, options.size ?? Math.min(cores, 4));
     this.#idleMs = options.idleMs ?? 30_000;
+    this.#perWorker = Math.max(1, options.tasksPerWorker ?? 1);
   }
 
   /** Runs a task on the first free worker (starting one when there is room). */
@@ -130,6 +137,11 @@ export class WorkerPool {
 
   get workers(): number {
     return this.#slots.length;
+  }
+
+  /** Tasks waiting for a worker. */
+  get queued(): number {
+    return this.#queue.length;
   }
 
   async close(): Promise<void> {
@@ -201,12 +213,19 @@ export class WorkerPool {
     }
   }
 
-  /** A worker with nothing to do and no resident (residents' workers serve their own runs first), or a new one. */
+  /**
+   * A worker with nothing to do and no resident (residents' workers serve their own runs
+   * first), or a new one, or one with room for another task (tasksPerWorker).
+   */
   #freeSlot(): Slot | null {
     const free = this.#slots.find((s) => s.busy === 0 && s.residents === 0 && !s.exited);
     if (free) return free;
     if (this.#slots.length < this.#size) return this.#spawn();
-    return this.#slots.find((s) => s.busy === 0 && !s.exited) ?? null;
+    return (
+      this.#slots.find((s) => s.busy === 0 && !s.exited) ??
+      this.#slots.filter((s) => s.residents === 0 && s.busy < this.#perWorker && !s.exited).sort((a, b) => a.busy - b.busy)[0] ??
+      null
+    );
   }
 
   #spawn(): Slot {
