@@ -16,7 +16,6 @@
  * taking new files, commits the finished ones and returns with `cancelled: true`;
  * importing again carries on where it stopped.
  */
-import os from 'node:os';
 import type { ImportSummary, SkippedReport } from '../../../shared/types';
 import type { Db } from '../catalogue/open';
 import { getStatus } from '../catalogue/status';
@@ -27,6 +26,7 @@ import type { Thumbnailed } from './decode';
 import { hashFile, thumbnailFile } from './prepare-file';
 import type { ScannedFile, ScanResult } from './scan';
 import { scanFolder } from './scan';
+import { availableCores } from '../cores';
 
 export type ImportStage = 'scan' | 'import';
 
@@ -56,7 +56,7 @@ const RECORDED: Promise<DecodeOutcome> = Promise.resolve({ ok: true });
 export async function importFolder(db: Db, folder: string, options: ImportOptions = {}): Promise<ImportSummary> {
   const started = Date.now();
   const { signal } = options;
-  const concurrency = Math.max(1, options.concurrency ?? (os.availableParallelism?.() ?? os.cpus().length) + 2);
+  const concurrency = Math.max(1, options.concurrency ?? availableCores() + 2);
   const batchSize = Math.max(1, options.batchSize ?? 100);
   const progress = options.onProgress ?? (() => {});
 

@@ -6,12 +6,12 @@
  *
  * How many sessions, and how many threads each: see `defaultLayout`.
  */
-import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GraftError } from '../errors';
 import { loadOnnxRuntime } from './ort-loader';
 import type { FeedTensor, OutputTensor, SessionReply, SessionRequest, SessionSettings, ValueInfo, WorkerInit } from './session-protocol';
+import { availableCores } from '../cores';
 
 export type { FeedTensor, OutputTensor, SessionSettings, ValueInfo };
 
@@ -47,9 +47,6 @@ export function defaultLayout(cores = availableCores()): PoolLayout {
   return { workers: Math.max(1, Math.min(cores, 8)), settings: { intraOpThreads: 1, graphOptimizationLevel: 'all', spinning: false } };
 }
 
-export function availableCores(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-}
 
 interface Slot {
   worker: Worker;

@@ -6,7 +6,6 @@
  * 150-250 MB more). tfjs-node's addon loads in worker threads like any N-API module, and
  * a worker keeps its synchronous ops off the main thread's event loop.
  */
-import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { GraftError } from '../errors';
@@ -14,6 +13,7 @@ import type { WorkerReply, WorkerRequest } from './embed-protocol';
 import type { TunedLayer } from './backbone';
 import type { BackboneSpec } from './registry';
 import { isNativeTensorFlowNotice, tensorflowWorker, type RuntimeName } from './runtime';
+import { availableCores } from '../cores';
 
 export interface PoolOptions {
   /** Worker threads; default one per core with wasm/cpu, one with native TensorFlow. */
@@ -45,7 +45,7 @@ export class EmbedPool {
   /** Starts the workers and waits until each has loaded and warmed up its backbone. */
   static async start(spec: BackboneSpec, weightsDir: string, options: PoolOptions = {}): Promise<EmbedPool> {
     const pool = new EmbedPool(spec);
-    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    const cores = availableCores();
     // One first, to learn the runtime (which decides how many more are worth starting).
     await pool.spawn(spec, weightsDir, options.fast !== false, options.tunedLayers);
     const wanted = options.workers ?? (pool.runtime === 'tfjs-node' ? 1 : Math.max(1, Math.min(cores, 8)));

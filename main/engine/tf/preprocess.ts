@@ -13,11 +13,11 @@
  * that cross to extraction workers; `toNetworkRange` scales them there.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import sharp from 'sharp';
 import { GraftError } from '../errors';
 import { isSrgbProfile } from '../importer/icc';
 import type { Tf } from './runtime';
+import { availableCores } from '../cores';
 
 /** What preprocessing needs from a backbone spec. */
 export interface InputSpec {
@@ -82,7 +82,7 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
  * decodes still fill every core), and
  * libuv's pool keeps threads free for the file reads the app serves meanwhile.
  */
-const DECODE_SLOTS = Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+const DECODE_SLOTS = availableCores();
 let decoding = 0;
 const waiting: Array<() => void> = [];
 

@@ -26,6 +26,7 @@ import path from 'node:path';
 import { isMainThread, parentPort, Worker, type WorkerOptions } from 'node:worker_threads';
 import type { RuntimeChoice, RuntimeName, RuntimeReport, TfjsRuntimeStatus } from '../../../shared/api/codes';
 import { GraftError } from '../errors';
+import { availableCores } from '../cores';
 
 export type Tf = typeof import('@tensorflow/tfjs');
 export type { RuntimeChoice, RuntimeName, RuntimeReport };
@@ -288,7 +289,7 @@ export async function runtimeReport(): Promise<Omit<RuntimeReport, 'inference'>>
     node: process.versions.node,
     platform: process.platform,
     arch: process.arch,
-    cpus: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
+    cpus: availableCores(),
   };
 }
 

@@ -15,12 +15,13 @@ import { decodeModel, type StoredModel } from '../model/stored-model';
 import { isUnfamiliar, type NoveltyCalibration } from '../model/novelty';
 import { PixelSlabs } from '../inference/pixel-slabs';
 import { inferenceChoice } from '../inference/inference-runtime';
-import { availableCores, defaultLayout, OnnxSessionPool, type FeedTensor, type PoolLayout } from '../onnx/session-pool';
+import { defaultLayout, OnnxSessionPool, type FeedTensor, type PoolLayout } from '../onnx/session-pool';
 import { EmbedPool } from '../tf/embed-pool';
 import { decodeForNetwork, type ImageSource } from '../tf/preprocess';
 import { getBackbone } from '../tf/registry';
 import { resolveWeights } from '../tf/weights';
 import type { Resident, WorkerPool } from '../workers/worker-pool';
+import { availableCores } from '../cores';
 
 /** One image through a model: its class probabilities, and how like the training photos it is. */
 export interface Classified {

@@ -19,7 +19,6 @@
  * machine import → codes → train took 209 s instead of 57, since the workers then yield to
  * everything else too. nice 3 bought nothing measurable (156 ms).
  */
-import os from 'node:os';
 import path from 'node:path';
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import { GraftError } from '../errors';
@@ -27,6 +26,7 @@ import type { ErrorCode } from '../../../shared/contract';
 import { isNativeTensorFlowNotice, tensorflowWorker } from '../tf/runtime';
 import { sharedCancelFlag } from './cancel-token';
 import type { FromWorker, TaskEvent, TaskInput, TaskName, TaskOutput, TaskProgress, ToWorker } from './task-types';
+import { availableCores } from '../cores';
 
 export interface RunOptions<K extends TaskName> {
   signal?: AbortSignal;
@@ -92,7 +92,7 @@ export class WorkerPool {
   #closed = false;
 
   constructor(private readonly options: PoolOptions) {
-    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    const cores = availableCores();
     this.#size = Math.max(1, options.size ?? Math.min(cores, 4));
     this.#idleMs = options.idleMs ?? 30_000;
     this.#perWorker = Math.max(1, options.tasksPerWorker ?? 1);
