@@ -38,7 +38,7 @@ export const codesCommand: Command = {
     if (f.status === 'cancelled' || !r || r.cancelled) {
       throw new GraftError('cancelled', `Cancelled after computing ${r?.computed ?? 'some'} codes; they are kept. Run "graft codes" again to compute the rest.`);
     }
-    if (r.computed > 0) await noteSlowRuntime(ctx, engine);
+    if (r.computed > 0) await noteSlowRuntime(ctx, engine, r.runtime);
     const json = {
       backbone,
       computed: r.computed,
