@@ -115,6 +115,11 @@ export async function predictorFor(model: StoredModel, runId: string, options: {
  * core): a prediction is mostly one photo, which one single-threaded session would compute
  * on one core. Measured on the default pair at 320 px, 2 cores: one photo 22.7 ms against
  * 28 (median of 30), and batches of 16 still 58-61 photos/s against 45-46.
+ *
+ * Its threads sleep between operators. Spinning (ORT's default) measured 10.1-10.3 ms per
+ * photo against 11.1-11.5 for the default pair's graph on a quiet AMD EPYC, but 24-38 ms
+ * against 20-28 with two other busy processes on the two cores (batches of 16: 29-31 against
+ * 23-24): a prediction pane used beside training or other apps would lose more than it gains.
  */
 function predictionLayout(): Partial<PoolLayout> {
   return { workers: 1, settings: { ...defaultLayout().settings, intraOpThreads: availableCores() } };
