@@ -3,7 +3,8 @@
  * TF.js predictor (main/engine/training/predict.ts) gives, within 1e-4, and the codes TF.js
  * extracts: with one backbone; with two of different input sizes and ranges, a flip view,
  * two members with a hidden ReLU layer and the neighbour vote; and with two backbones
- * sharing one input.
+ * sharing one input. With the vote, the predictor's "similarity" output is what
+ * model/novelty.ts computes from the codes.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -20,6 +21,7 @@ import { trainHead, type Examples } from '../../main/engine/model/head';
 import { predictorFor } from '../../main/engine/training/predict';
 import { WorkerPool } from '../../main/engine/workers/worker-pool';
 import { withVote } from '../../main/engine/model/vote';
+import { nearestSimilarities } from '../../main/engine/model/novelty';
 import type { StoredModel } from '../../main/engine/model/stored-model';
 import { listImageFiles } from '../helpers/catalogue-fixtures';
 import { flowersMiniDir, modelsDir, testdataDir } from '../helpers/paths';
@@ -80,7 +82,7 @@ async function compare(model: StoredModel, inputType: 'uint8' | 'float32' = 'uin
   } finally {
     predictor.dispose();
   }
-  const compiled = await compileClassifier(model, { modelsDir, allowDownload: false, inputType });
+  const compiled = await compileClassifier(model, { modelsDir, allowDownload: false, inputType, similarity: true });
   const feeds: Record<string, FeedTensor> = {};
   for (const input of compiled.inputs) {
     const per = input.size * input.size * 3;
@@ -118,6 +120,19 @@ async function compare(model: StoredModel, inputType: 'uint8' | 'float32' = 'uin
     offset += b.dim;
   }
   assert.ok(codesMax <= 1e-4, `codes differ by up to ${codesMax}`);
+
+  // The third output, with a vote only: each photo's similarity to its nearest voter.
+  const similarity = nearestSimilarities(model.head, model.backbones.map((b) => b.dim), out.codes.data as Float32Array, testFiles.length);
+  if (!similarity) {
+    assert.equal(out.similarity, undefined, 'no vote, no similarity');
+    return;
+  }
+  assert.deepEqual(out.similarity.dims, [testFiles.length, 1]);
+  let similarityMax = 0;
+  similarity.forEach((v, i) => (similarityMax = Math.max(similarityMax, Math.abs(v - out.similarity.data[i]))));
+  assert.ok(similarityMax <= 1e-5, `similarities differ by up to ${similarityMax}`);
+  // Photos it never saw (and a cat): none is a voter's twin, and they are not all alike.
+  assert.ok(Math.max(...similarity) < 0.999 && new Set(Array.from(similarity, (v) => v.toFixed(3))).size > 3, `similarities ${Array.from(similarity)}`);
 }
 
 describe('a whole classifier as one ONNX model', () => {

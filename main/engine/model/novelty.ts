@@ -118,6 +118,30 @@ export function keptMatMulProduct(tf: Tf): { product: BlockProduct; dispose(): v
   };
 }
 
+/**
+ * The similarity as matrix products a graph can compute (netgraph/classifier.ts), one matrix
+ * per network: M_b[i][j] = kernel[i][j] / std[i] / length_bj / networks, so that a photo's
+ * similarity is max_j Σ_b (x_b · M_b[:, j]) / |x_b|, with x_b its raw codes from network b —
+ * what `nearestSimilarities` computes. Null when the head has no vote.
+ */
+export function similarityMatrices(head: HeadParams, blocks: readonly number[]): { voters: number; matrices: Float32Array[] } | null {
+  const vote = voteMemberOf(head);
+  if (!vote) return null;
+  const { outDim: n, kernel } = vote.layers[0];
+  const lengths = lengthsOf(vote, head.std, blocks);
+  let start = 0;
+  const matrices = blocks.map((width, b) => {
+    const m = new Float32Array(width * n);
+    for (let i = 0; i < width; i++) {
+      const row = (start + i) * n;
+      for (let j = 0; j < n; j++) m[i * n + j] = kernel[row + j] / head.std[start + i] / lengths[b * n + j] / blocks.length;
+    }
+    start += width;
+    return m;
+  });
+  return { voters: n, matrices };
+}
+
 /** Rows per product: bounds the `rows` × voters matrices however many photos are probed. */
 const CHUNK_ROWS = 256;
 

@@ -173,7 +173,7 @@ export interface ClipNode extends NodeBase {
 }
 
 export interface UnaryNode extends NodeBase {
-  op: 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'softmax' | 'flatten' | 'reverseWidth' | 'cast';
+  op: 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'sqrt' | 'softmax' | 'flatten' | 'reverseWidth' | 'cast';
 }
 
 export type Node = ConstantNode | ConvNode | BinaryNode | ConcatNode | PadNode | SpatialReduceNode | PoolNode | ReshapeNode | DenseNode | ClipNode | UnaryNode;

@@ -118,6 +118,7 @@ export function nodeShape(node: Node, ins: Shape[]): Shape {
     case 'clip':
     case 'sigmoid':
     case 'tanh':
+    case 'sqrt':
     case 'softmax':
     case 'cast':
       return [...x];

@@ -21,7 +21,7 @@ export interface CompiledClassifier {
 }
 
 /** The stored model as one IR graph (`netgraph/classifier.ts`), its backbones compiled; for the ONNX and TFLite writers. */
-export async function classifierGraphOf(model: StoredModel, options: ResolveOptions & { inputType?: 'uint8' | 'float32'; format?: string } = {}): Promise<{ graph: Graph; backbones: ClassifierBackbone[] }> {
+export async function classifierGraphOf(model: StoredModel, options: ResolveOptions & { inputType?: 'uint8' | 'float32'; format?: string; similarity?: boolean } = {}): Promise<{ graph: Graph; backbones: ClassifierBackbone[] }> {
   const backbones: ClassifierBackbone[] = [];
   for (const b of model.backbones) {
     const spec = getBackbone(b.id);
@@ -37,11 +37,14 @@ export async function classifierGraphOf(model: StoredModel, options: ResolveOpti
     if (compiled.dim !== b.dim) throw new GraftError('bad_model', `The backbone ${b.id} gives ${compiled.dim}-d codes but the model was trained on ${b.dim}-d ones.`);
     backbones.push({ id: spec.id, graph: compiled.graph, inputSize: spec.inputSize, inputRange: spec.inputRange, dim: compiled.dim });
   }
-  return { graph: classifierGraph(backbones, model.head, { views: model.views, inputType: options.inputType }), backbones };
+  return { graph: classifierGraph(backbones, model.head, { views: model.views, inputType: options.inputType, similarity: options.similarity }), backbones };
 }
 
-/** `inputType` 'float32': the images as floats 0…255 instead of bytes (netgraph/classifier.ts). */
-export async function compileClassifier(model: StoredModel, options: ResolveOptions & { inputType?: 'uint8' | 'float32' } = {}): Promise<CompiledClassifier> {
+/**
+ * `inputType` 'float32': the images as floats 0…255 instead of bytes; `similarity`: the
+ * "similarity" output for a predictor (netgraph/classifier.ts).
+ */
+export async function compileClassifier(model: StoredModel, options: ResolveOptions & { inputType?: 'uint8' | 'float32'; similarity?: boolean } = {}): Promise<CompiledClassifier> {
   const { graph, backbones } = await classifierGraphOf(model, options);
   const sizes = [...new Set(backbones.map((b) => b.inputSize))];
   const bytes = writeOnnx(graph, {

@@ -292,6 +292,9 @@ class Emitter {
       case 'tanh':
         this.node('Tanh', n.name, [this.input(n.inputs[0])], [this.outName(n.output)]);
         return;
+      case 'sqrt':
+        this.node('Sqrt', n.name, [this.input(n.inputs[0])], [this.outName(n.output)]);
+        return;
       case 'softmax':
         this.node('Softmax', n.name, [this.input(n.inputs[0])], [this.outName(n.output)], [{ name: 'axis', int: shape.length === 4 ? 1 : shape.length - 1 }]);
         return;

@@ -94,8 +94,8 @@ export async function loadPredictor(db: Db, options: { runId?: string; modelsDir
 
 /**
  * A predictor for a decoded model (a project's run, or one a test built): on ONNX Runtime,
- * the whole model compiled into one graph (backbones, head, vote, views) in session
- * workers; otherwise each backbone in its TF.js extraction worker and the head in a
+ * the whole model compiled into one graph (backbones, head, vote, views, similarity to the
+ * nearest voter) in session workers; otherwise each backbone in its TF.js extraction worker and the head in a
  * computing worker.
  */
 export async function predictorFor(model: StoredModel, runId: string, options: { modelsDir?: string; pool: WorkerPool }): Promise<Predictor> {
@@ -127,16 +127,9 @@ function predictionLayout(): Partial<PoolLayout> {
 
 async function onnxPredictor(model: StoredModel, runId: string, options: { modelsDir?: string; pool: WorkerPool }): Promise<Predictor> {
   // Compiling reads and folds every backbone's weights (hundreds of milliseconds): a
-  // computing worker does it, so the first prediction never stalls the event loop, and
-  // keeps the model's vote for the similarities.
-  const { output: compiled, resident } = await options.pool.resident('compile-classifier', { model, modelsDir: options.modelsDir });
-  let sessions: OnnxSessionPool;
-  try {
-    sessions = await OnnxSessionPool.start(compiled.bytes, predictionLayout());
-  } catch (err) {
-    await resident.release();
-    throw err;
-  }
+  // computing worker does it, so the first prediction never stalls the event loop.
+  const compiled = await options.pool.run('compile-classifier', { model, modelsDir: options.modelsDir });
+  const sessions = await OnnxSessionPool.start(compiled.bytes, predictionLayout());
   const k = model.classes.length;
   const slabs = new PixelSlabs();
   return predictor(
@@ -156,11 +149,11 @@ async function onnxPredictor(model: StoredModel, runId: string, options: { model
         }
         const out = await sessions.run(feeds);
         const p = out.probabilities.data as Float32Array;
-        // The graph's "codes" output: the centre view's codes, for the similarity.
-        const codes = out.codes ? (out.codes.data as Float32Array) : null;
+        // The graph's "similarity" output (present when the model has a vote).
+        const similarity = model.novelty && out.similarity ? (out.similarity.data as Float32Array) : null;
         return classified(
           sources.map((_, i) => p.slice(i * k, (i + 1) * k)),
-          await similarities(model, resident, codes, sources.length),
+          similarity,
         );
       } finally {
         for (const t of taken) slabs.give(t);
@@ -168,7 +161,6 @@ async function onnxPredictor(model: StoredModel, runId: string, options: { model
     },
     () => {
       void sessions.close();
-      void resident.release();
     },
   );
 }

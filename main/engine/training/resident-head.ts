@@ -1,8 +1,9 @@
 /**
- * What a predictor keeps in a worker thread for its life: the head (the neighbour vote
+ * What a TF.js predictor keeps in a worker thread for its life: the head (the neighbour vote
  * included), its tensors uploaded once, to score every batch of feature rows there; and the
  * vote's voters, to tell how like the training photos each image is (model/novelty.ts). The
- * main thread keeps neither, so no batch's arithmetic runs on its event loop.
+ * main thread keeps neither, so no batch's arithmetic runs on its event loop. An ONNX
+ * predictor's model is compiled here too, off the main thread; its graph does all the rest.
  */
 import { GraftError } from '../errors';
 import { headPredictor, type HeadParams, type HeadPredictor } from '../model/head';
@@ -29,13 +30,15 @@ export function scoreHead(input: TaskInput<'score-head'>, ctx: TaskContext<'scor
   return predictor.predict(input.x, input.rows);
 }
 
-/** The stored model as one ONNX model (onnx/classifier-model.ts); its vote stays resident. */
-export async function compileClassifierTask(input: TaskInput<'compile-classifier'>, ctx: TaskContext<'compile-classifier'>): Promise<TaskOutput<'compile-classifier'>> {
-  const compiled = await compileClassifier(input.model, { modelsDir: input.modelsDir });
+/**
+ * The stored model as one ONNX model for a predictor (onnx/classifier-model.ts), the
+ * similarity to the nearest voter computed in the graph: nothing stays resident here.
+ */
+export async function compileClassifierTask(input: TaskInput<'compile-classifier'>): Promise<TaskOutput<'compile-classifier'>> {
+  const compiled = await compileClassifier(input.model, { modelsDir: input.modelsDir, similarity: true });
   // Shared, not copied: each session worker reads the same bytes.
   const shared = new Uint8Array(new SharedArrayBuffer(compiled.bytes.length));
   shared.set(compiled.bytes);
-  await keepVote(ctx, input.model.head, input.model.backbones.map((b) => b.dim));
   return { ...compiled, bytes: shared };
 }
 
@@ -52,7 +55,7 @@ interface Vote {
   dispose(): void;
 }
 
-async function keepVote(ctx: TaskContext<'load-head' | 'compile-classifier'>, head: HeadParams, blocks: number[]): Promise<void> {
+async function keepVote(ctx: TaskContext<'load-head'>, head: HeadParams, blocks: number[]): Promise<void> {
   const { tf } = await getTf();
   const { product, dispose } = keptMatMulProduct(tf);
   ctx.residents.get(NOVELTY)?.dispose();
