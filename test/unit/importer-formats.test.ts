@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { folderClassOf, isHiddenName, isImageFileName, sniffFormat } from '../../main/engine/importer/formats';
-import { iccDescription, isSrgbProfile } from '../../main/engine/importer/icc';
+import { iccDescription, isSrgbProfile, jpegIccProfile } from '../../main/engine/importer/icc';
 import { pathRange } from '../../main/engine/catalogue/import-records';
 import { describeDecodeFailure } from '../../main/engine/importer/decode';
 
@@ -64,6 +64,37 @@ describe('ICC profiles', () => {
     const broken = Buffer.from(srgb);
     broken.writeUInt32BE(0xffffff, 128);
     assert.ok(!isSrgbProfile(broken));
+  });
+
+  it("reads a JPEG's profile from its own segments, as libvips does", async () => {
+    const base = sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } });
+    const viaSharp = async (bytes: Buffer) => (await sharp(bytes).metadata()).icc;
+    for (const name of ['srgb', 'p3', 'cmyk']) {
+      const jpeg = await base.clone().withIccProfile(name).jpeg().toBuffer();
+      assert.deepEqual(Buffer.from(jpegIccProfile(jpeg)!), await viaSharp(jpeg), name);
+    }
+    const plain = await base.clone().jpeg().toBuffer();
+    assert.equal(await viaSharp(plain), undefined);
+    assert.equal(jpegIccProfile(plain), null, 'no profile');
+    assert.equal(jpegIccProfile(await base.clone().png().toBuffer()), undefined, 'not a JPEG: ask sharp');
+
+    // A profile in two APP2 chunks (as profiles over 64 KB must be) is put back together.
+    const jpeg = await base.clone().withIccProfile('p3').jpeg().toBuffer();
+    const profile = Buffer.from(jpegIccProfile(jpeg)!);
+    const at = jpeg.indexOf(Buffer.from('ICC_PROFILE\0', 'latin1')) - 4;
+    const segment = (data: Buffer, seq: number) => {
+      const head = Buffer.from([0xff, 0xe2, 0, 0, ...Buffer.from('ICC_PROFILE\0', 'latin1'), seq, 2]);
+      head.writeUInt16BE(2 + 14 + data.length, 2);
+      return Buffer.concat([head, data]);
+    };
+    const half = profile.length >> 1;
+    const split = Buffer.concat([jpeg.subarray(0, at), segment(profile.subarray(0, half), 1), segment(profile.subarray(half), 2), jpeg.subarray(at + 2 + jpeg.readUInt16BE(at + 2))]);
+    assert.deepEqual(await viaSharp(split), profile, 'libvips reads the split profile');
+    assert.deepEqual(Buffer.from(jpegIccProfile(split)!), profile);
+    // Chunks out of order, or a segment cut short: not plain, so sharp is asked.
+    const swapped = Buffer.concat([jpeg.subarray(0, at), segment(profile.subarray(half), 2), segment(profile.subarray(0, half), 1), jpeg.subarray(at + 2 + jpeg.readUInt16BE(at + 2))]);
+    assert.equal(jpegIccProfile(swapped), undefined);
+    assert.equal(jpegIccProfile(split.subarray(0, at + 40)), undefined);
   });
 });
 

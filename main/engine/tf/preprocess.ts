@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import sharp from 'sharp';
 import { GraftError } from '../errors';
-import { isSrgbProfile } from '../importer/icc';
+import { isSrgbProfile, jpegIccProfile } from '../importer/icc';
 import type { Tf } from './runtime';
 import { availableCores } from '../cores';
 
@@ -43,7 +43,9 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
   await decodeSlot();
   try {
     const bytes = typeof source === 'string' ? await fs.promises.readFile(source) : source;
-    const { icc } = await sharp(bytes).metadata();
+    // The profile, from a JPEG's own segments when it can (no trip through libvips).
+    const fromJpeg = jpegIccProfile(bytes);
+    const icc = fromJpeg === undefined ? (await sharp(bytes).metadata()).icc : (fromJpeg ?? undefined);
     const alone = decoding === 1 && DECODE_SLOTS > 1;
     if (alone) sharp.concurrency(DECODE_SLOTS);
     const pipeline = sharp(bytes, {
