@@ -119,27 +119,33 @@ export function keptMatMulProduct(tf: Tf): { product: BlockProduct; dispose(): v
 }
 
 /**
- * The similarity as matrix products a graph can compute (netgraph/classifier.ts), one matrix
- * per network: M_b[i][j] = kernel[i][j] / std[i] / length_bj / networks, so that a photo's
- * similarity is max_j Σ_b (x_b · M_b[:, j]) / |x_b|, with x_b its raw codes from network b —
- * what `nearestSimilarities` computes. Null when the head has no vote.
+ * The similarity from the vote's own products, for a graph that computes the vote's first
+ * layer one network's block at a time (netgraph/classifier.ts). With P_b = z_b · K_b, network
+ * b's standardised codes times its rows of that layer's kernel, a photo's similarity is
+ * max_j Σ_b (P_bj + offset_bj) · scale_bj / |x_b|: offset_bj = Σ_{i∈b} K_ij μ_i / σ_i turns
+ * the product back into the raw codes' (what `nearestSimilarities` computes), and scale_bj =
+ * 1 / (length_bj · networks). Null when the head has no vote.
  */
-export function similarityMatrices(head: HeadParams, blocks: readonly number[]): { voters: number; matrices: Float32Array[] } | null {
+export function similarityTerms(head: HeadParams, blocks: readonly number[]): { voters: number; offsets: Float32Array[]; scales: Float32Array[] } | null {
   const vote = voteMemberOf(head);
   if (!vote) return null;
   const { outDim: n, kernel } = vote.layers[0];
   const lengths = lengthsOf(vote, head.std, blocks);
   let start = 0;
-  const matrices = blocks.map((width, b) => {
-    const m = new Float32Array(width * n);
-    for (let i = 0; i < width; i++) {
-      const row = (start + i) * n;
-      for (let j = 0; j < n; j++) m[i * n + j] = kernel[row + j] / head.std[start + i] / lengths[b * n + j] / blocks.length;
+  const offsets: Float32Array[] = [];
+  const scales: Float32Array[] = [];
+  blocks.forEach((width, b) => {
+    const offset = new Float64Array(n);
+    for (let i = start; i < start + width; i++) {
+      const shift = head.mean[i] / head.std[i];
+      if (shift === 0) continue;
+      for (let j = 0; j < n; j++) offset[j] += kernel[i * n + j] * shift;
     }
+    offsets.push(Float32Array.from(offset));
+    scales.push(Float32Array.from({ length: n }, (_, j) => 1 / (lengths[b * n + j] * blocks.length)));
     start += width;
-    return m;
   });
-  return { voters: n, matrices };
+  return { voters: n, offsets, scales };
 }
 
 /** Rows per product: bounds the `rows` × voters matrices however many photos are probed. */
