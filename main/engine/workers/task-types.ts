@@ -88,11 +88,11 @@ export interface Tasks {
   'build-deployable-export': { input: { projectPath: string; runId: string; modelsDir?: string; format: 'onnx' | 'tflite'; weights: 'float32' | 'float16' | 'int8' }; output: { bytes: Uint8Array } | { refused: string }; event: never };
   /**
    * A stored model compiled into one ONNX model for prediction (reads the backbones' weights;
-   * the bytes in a SharedArrayBuffer, for the session workers to share). Leaves the model's
-   * vote resident for `score-novelty`.
+   * the bytes in a SharedArrayBuffer, for the session workers to share), with the "similarity"
+   * output: nothing stays resident.
    */
   'compile-classifier': { input: { model: StoredModel; modelsDir?: string }; output: CompiledClassifier; event: never };
-  /** Each row's similarity to the nearest training photo (model/novelty.ts), with the resident vote; null without one. */
+  /** Each row's similarity to the nearest training photo (model/novelty.ts), with the vote `load-head` left resident; null without one. */
   'score-novelty': { input: { x: Float32Array; rows: number }; output: Float32Array | null; event: never };
   /** A written ONNX or TFLite file run by its own runtime on photos: the probabilities. */
   'run-deployable': { input: DeployableRunInput; output: DeployableRunOutput; event: never };
