@@ -84,7 +84,7 @@ export function classifierGraph(backbones: readonly ClassifierBackbone[], head: 
   for (const view of options.views) {
     const codes = backbones.map((bb, i) => b.inline(bb.graph, { [bb.graph.inputs[0].name]: networkInput(bb, view) }, `${view}/${i}_${bb.id}/`).features);
     const joined = codes.length === 1 ? codes[0] : b.add({ op: 'concat', name: `${view}/codes`, inputs: codes, axis: 1 });
-    const blocks = view === centreView && terms ? { codes, widths: backbones.map((bb) => bb.dim), products: [] } : undefined;
+    const blocks = view === centreView && terms ? { codes, widths: backbones.map((bb) => bb.dim), standardised: [], products: [] } : undefined;
     if (view === centreView) centre = { joined, codes, products: blocks?.products ?? [] };
     viewProbs.push(addHead(b, joined, head, `${view}/head/`, blocks));
   }
@@ -135,28 +135,40 @@ function mapRange(b: GraphBuilder, image: string, range: readonly [number, numbe
   return b.add({ op: 'add', name: `${prefix}offset`, inputs: [scaled, b.constant(`${prefix}offset_k`, Float32Array.of(range[0]), [])] });
 }
 
-/** Each network's codes, for a vote computed block by block; `products` receives each block's product. */
+/**
+ * Each network's codes, for a vote computed block by block; `standardised` receives each
+ * block's standardised codes, `products` each block's product.
+ */
 interface VoteBlocks {
   codes: string[];
   widths: number[];
+  standardised: string[];
   products: string[];
 }
 
 /**
  * Standardisation, members, members' average: the head of `predictHead`. With `blocks`, the
- * vote's first layer is computed one network at a time (`addBlockwiseLayer`), so that the
- * similarity reuses its products.
+ * codes are standardised one network at a time (and joined for the members) and the vote's
+ * first layer computed block by block (`addBlockwiseLayer`), so that the similarity reuses its
+ * products.
  */
 function addHead(b: GraphBuilder, codes: string, head: HeadParams, prefix: string, blocks?: VoteBlocks): string {
-  const dim = head.inputDim;
-  const centred = b.add({ op: 'sub', name: `${prefix}centre`, inputs: [codes, b.constant(`${prefix}mean`, head.mean, [dim])] });
-  const z = b.add({ op: 'div', name: `${prefix}standardise`, inputs: [centred, b.constant(`${prefix}std`, head.std, [dim])] });
+  let z: string;
+  if (blocks) {
+    let start = 0;
+    for (const [i, x] of blocks.codes.entries()) {
+      const end = start + blocks.widths[i];
+      blocks.standardised.push(standardise(b, x, head.mean.subarray(start, end), head.std.subarray(start, end), `${prefix}block${i}/`));
+      start = end;
+    }
+    z = blocks.standardised.length === 1 ? blocks.standardised[0] : b.add({ op: 'concat', name: `${prefix}standardised`, inputs: blocks.standardised, axis: 1 });
+  } else z = standardise(b, codes, head.mean, head.std, prefix);
   const vote = blocks ? voteMemberOf(head) : null;
   const members = head.members.map((m, mi) => {
     let h = z;
     m.layers.forEach((l, li) => {
       if (m === vote && li === 0) {
-        h = addBlockwiseLayer(b, l, head, blocks!, `${prefix}member${mi}/dense${li}`);
+        h = addBlockwiseLayer(b, l, blocks!, `${prefix}member${mi}/dense${li}`);
         return;
       }
       const name = `${prefix}member${mi}/dense${li}`;
@@ -169,19 +181,23 @@ function addHead(b: GraphBuilder, codes: string, head: HeadParams, prefix: strin
   return average(b, members, `${prefix}members`);
 }
 
+/** (x − mean) / std. */
+function standardise(b: GraphBuilder, x: string, mean: Float32Array, std: Float32Array, prefix: string): string {
+  const centred = b.add({ op: 'sub', name: `${prefix}centre`, inputs: [x, b.constant(`${prefix}mean`, mean, [mean.length])] });
+  return b.add({ op: 'div', name: `${prefix}standardise`, inputs: [centred, b.constant(`${prefix}std`, std, [std.length])] });
+}
+
 /**
  * A dense layer on the standardised codes as a sum of one product per network: z_b · K_b, with
  * K_b the network's rows of the kernel. The same arithmetic as one product, in the same graph.
  */
-function addBlockwiseLayer(b: GraphBuilder, layer: DenseParams, head: HeadParams, blocks: VoteBlocks, name: string): string {
+function addBlockwiseLayer(b: GraphBuilder, layer: DenseParams, blocks: VoteBlocks, name: string): string {
   const n = layer.outDim;
   let start = 0;
   let sum: string | null = null;
-  blocks.codes.forEach((x, i) => {
+  blocks.standardised.forEach((z, i) => {
     const width = blocks.widths[i];
     const prefix = `${name}/block${i}`;
-    const centred = b.add({ op: 'sub', name: `${prefix}/centre`, inputs: [x, b.constant(`${prefix}/mean`, head.mean.subarray(start, start + width), [width])] });
-    const z = b.add({ op: 'div', name: `${prefix}/standardise`, inputs: [centred, b.constant(`${prefix}/std`, head.std.subarray(start, start + width), [width])] });
     const kernel = layer.kernel.subarray(start * n, (start + width) * n);
     const product = b.add({ op: 'dense', name: `${prefix}/product`, inputs: [z], inDim: width, outDim: n, kernel, bias: null, activation: 'linear' });
     blocks.products.push(product);
