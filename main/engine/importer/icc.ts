@@ -61,13 +61,13 @@ const ICC_MARKER = 'ICC_PROFILE\0';
 
 /**
  * The ICC profile embedded in a JPEG's APP2 segments, read from the bytes without libvips:
- * asking sharp for the metadata costs 0.4-0.5 ms per photo, about a tenth of decoding one
- * for a network. `null` when the JPEG embeds no profile; `undefined` when the bytes are not
+ * asking sharp for the metadata cost 0.2-0.45 ms per flower photo, against 2 us here. `null` when the JPEG embeds no profile; `undefined` when the bytes are not
  * a JPEG or their segments are anything but plain (then ask sharp): a profile split into
  * chunks out of order, a segment running past the end.
  */
 export function jpegIccProfile(bytes: Uint8Array): Uint8Array | null | undefined {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const chunks: Uint8Array[] = [];
   let count = 0;
   let at = 2;
@@ -83,7 +83,7 @@ export function jpegIccProfile(bytes: Uint8Array): Uint8Array | null | undefined
     if (at + 2 > bytes.length) return undefined;
     const length = (bytes[at] << 8) | bytes[at + 1];
     if (length < 2 || at + length > bytes.length) return undefined;
-    if (marker === 0xe2 && length >= 2 + 14 && latin1(bytes, at + 2, ICC_MARKER.length) === ICC_MARKER) {
+    if (marker === 0xe2 && length >= 2 + 14 && buf.toString('latin1', at + 2, at + 2 + ICC_MARKER.length) === ICC_MARKER) {
       const seq = bytes[at + 2 + 12];
       const of = bytes[at + 2 + 13];
       if (seq !== chunks.length + 1 || of < 1 || (count && of !== count)) return undefined;
@@ -95,10 +95,4 @@ export function jpegIccProfile(bytes: Uint8Array): Uint8Array | null | undefined
   if (!chunks.length) return null;
   if (chunks.length !== count) return undefined;
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-}
-
-function latin1(bytes: Uint8Array, start: number, length: number): string {
-  let s = '';
-  for (let i = start; i < start + length; i++) s += String.fromCharCode(bytes[i]);
-  return s;
 }

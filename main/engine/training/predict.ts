@@ -95,8 +95,8 @@ export async function loadPredictor(db: Db, options: { runId?: string; modelsDir
 /**
  * A predictor for a decoded model (a project's run, or one a test built): on ONNX Runtime,
  * the whole model compiled into one graph (backbones, head, vote, views, similarity to the
- * nearest voter) in session workers; otherwise each backbone in its TF.js extraction worker and the head in a
- * computing worker.
+ * nearest voter) in session workers; otherwise each backbone in its TF.js extraction worker
+ * and the head in a computing worker.
  */
 export async function predictorFor(model: StoredModel, runId: string, options: { modelsDir?: string; pool: WorkerPool }): Promise<Predictor> {
   if (inferenceChoice().onnx) {
