@@ -162,11 +162,16 @@ export const codesMethods = {
   ),
   'backbones.remove': method(z.object({ id: backboneId }), returns<{ removed: boolean }>()),
 
-  /** Computes missing codes for the project's images. */
+  /**
+   * Computes missing codes for the project's images. `background`: the studio preparing
+   * for training after an import; such a job gives way (is cancelled, keeping what it
+   * finished) when a training run, an analysis, an export or other codes are asked for.
+   */
   'codes.start': method(
     z.object({
       backbones: z.array(backboneId).min(1).max(8).default([DEFAULTS.codes.backbone.value]),
       views: z.array(view).min(1).max(2).default(['center']),
+      background: z.boolean().default(false),
     }),
     returns<{ jobId: string }>(),
   ),

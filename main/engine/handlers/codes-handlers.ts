@@ -12,6 +12,15 @@ import { modelsCacheDir } from '../tf/user-dirs';
 import { locateWeights } from '../tf/weights';
 import type { Engine } from '../engine';
 import type { HandlerMap } from '../dispatch';
+import type { JobContext } from '../jobs/job-manager';
+import type { JobKind } from '../../../shared/jobs';
+
+/**
+ * What background codes give way to: every job that computes codes itself (it would
+ * compute the same ones twice beside them) or needs both cores at once. Whatever the
+ * background job finished stays cached, so the job that takes over starts from there.
+ */
+const BACKGROUND_CODES_YIELD_TO: readonly JobKind[] = ['codes', 'train', 'mistakes', 'export'];
 
 /** runtime.info, backbones.*, codes.*. */
 export const codesHandlers: HandlerMap<keyof typeof codesMethods> = {
@@ -33,9 +42,9 @@ export const codesHandlers: HandlerMap<keyof typeof codesMethods> = {
 
   'backbones.remove': (_engine, { id }) => ({ removed: removeUserBackbone(id) }),
 
-  'codes.start': (engine, { backbones, views }) => {
+  'codes.start': async (engine, { backbones, views, background }) => {
     const db = engine.db;
-    const handle = engine.jobs.start('codes', async (ctx) => {
+    const work = async (ctx: JobContext<'codes'>) => {
       try {
         return await ensureCodes(db, {
           backbones,
@@ -47,7 +56,8 @@ export const codesHandlers: HandlerMap<keyof typeof codesMethods> = {
       } finally {
         engine.emit('catalogue.changed', { areas: ['codes'] });
       }
-    });
+    };
+    const handle = await engine.jobs.startWhenFree('codes', work, background ? { yieldsTo: BACKGROUND_CODES_YIELD_TO } : {});
     return { jobId: handle.jobId };
   },
 

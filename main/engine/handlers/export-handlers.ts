@@ -4,12 +4,12 @@ import { openStagingFolder } from '../export/staging-folder';
 import type { HandlerMap } from '../dispatch';
 
 export const exportHandlers: HandlerMap<keyof typeof exportMethods> = {
-  'export.start': (engine, p) => {
+  'export.start': async (engine, p) => {
     const db = engine.db;
     engine.jobs.assertCanStart('export');
     // Refuse a non-empty folder now, as an error of the call, rather than as a failed job.
     openStagingFolder(p.dir, { force: p.force }).discard();
-    const job = engine.jobs.start('export', (ctx) =>
+    const job = await engine.jobs.startWhenFree('export', (ctx) =>
       exportProject(db, {
         dir: p.dir,
         runId: p.runId,

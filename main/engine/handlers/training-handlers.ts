@@ -15,9 +15,9 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
    * Starts a training run as a job: progress as `job.progress` (stages 'codes', 'head',
    * 'fine-tune', 'score'), each epoch as `training.epoch`, the TrainResult in `job.finished`.
    */
-  'train.start': (engine, p) => {
+  'train.start': async (engine, p) => {
     const db = engine.db;
-    const job = engine.jobs.start('train', (ctx) =>
+    const job = await engine.jobs.startWhenFree('train', (ctx) =>
       runTraining(
         {
           db,
@@ -57,9 +57,9 @@ export const trainingHandlers: HandlerMap<TrainingMethod> = {
     return summary;
   },
 
-  'mistakes.start': (engine, p) => {
+  'mistakes.start': async (engine, p) => {
     const db = engine.db;
-    const job = engine.jobs.start('mistakes', (ctx) =>
+    const job = await engine.jobs.startWhenFree('mistakes', (ctx) =>
       findMistakes(db, {
         limit: p.limit,
         backbones: p.backbones,

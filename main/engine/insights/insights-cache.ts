@@ -145,7 +145,7 @@ export class InsightsCache {
     const key = `${this.#key()}:${wanted}`;
     const cached = this.#mistakes;
     if (cached && cached.key === key) return cached.value;
-    const job = this.source.jobs.start('mistakes', (ctx) =>
+    const started = this.source.jobs.startWhenFree('mistakes', (ctx) =>
       findMistakes(this.source.db, {
         limit: wanted,
         modelsDir: this.source.options.modelsDir,
@@ -155,7 +155,7 @@ export class InsightsCache {
         pool: this.source.compute,
       }),
     );
-    const value = job.done.then((f) => {
+    const value = started.then((job) => job.done).then((f) => {
       if (f.status === 'finished') return f.result;
       if (f.status === 'cancelled') throw new GraftError('cancelled', 'The likely-mistakes analysis was cancelled.');
       throw new GraftError(f.error.code, f.error.message);

@@ -30,8 +30,19 @@ interface Listeners {
   finished(f: JobFinished): void;
 }
 
+/** How a job stands among others. */
+export interface JobOptions {
+  /**
+   * Background work that gives way: when a job of one of these kinds is asked for through
+   * `startWhenFree`, this one is cancelled (it keeps what it finished) instead of refusing
+   * it, and at shutdown it is cancelled at once instead of being given time to finish.
+   */
+  yieldsTo?: readonly JobKind[];
+}
+
 interface Running {
   kind: JobKind;
+  yieldsTo: readonly JobKind[];
   controller: AbortController;
   startedAt: number;
   latest: JobProgress | null;
@@ -62,12 +73,12 @@ export class JobManager {
   constructor(private readonly listeners: Listeners) {}
 
   /** Starts a job, or throws GraftError('busy') when a conflicting one is running. */
-  start<K extends JobKind>(kind: K, work: (ctx: JobContext<K>) => Promise<JobResult<K>>): JobHandle<K> {
+  start<K extends JobKind>(kind: K, work: (ctx: JobContext<K>) => Promise<JobResult<K>>, options: JobOptions = {}): JobHandle<K> {
     this.assertCanStart(kind);
     const jobId = `${kind}-${randomUUID().slice(0, 8)}`;
     const controller = new AbortController();
     const meter = new ProgressMeter<JobStage<K>>();
-    const entry: Running = { kind, controller, startedAt: Date.now(), latest: null, done: Promise.resolve() };
+    const entry: Running = { kind, yieldsTo: options.yieldsTo ?? [], controller, startedAt: Date.now(), latest: null, done: Promise.resolve() };
     let lastEmit = 0;
     const ctx: JobContext<K> = {
       jobId,
@@ -103,6 +114,20 @@ export class JobManager {
     return { jobId, kind, done, cancel: () => controller.abort() };
   }
 
+  /**
+   * Starts a job once the running jobs that yield to `kind` have been cancelled and have
+   * ended; any other conflict refuses it as `start` does. Checked again after each wait,
+   * since another request may have started background work meanwhile.
+   */
+  async startWhenFree<K extends JobKind>(kind: K, work: (ctx: JobContext<K>) => Promise<JobResult<K>>, options: JobOptions = {}): Promise<JobHandle<K>> {
+    for (;;) {
+      const yielding = [...this.running.values()].filter((j) => j.yieldsTo.includes(kind));
+      if (!yielding.length) return this.start(kind, work, options);
+      for (const j of yielding) j.controller.abort();
+      await Promise.allSettled(yielding.map((j) => j.done));
+    }
+  }
+
   /** Throws GraftError('busy') naming the running job that `kind` may not run beside. */
   assertCanStart(kind: JobKind): void {
     for (const j of this.running.values()) {
@@ -134,6 +159,8 @@ export class JobManager {
    * an export about to rename its folder), then cancels what is left and waits for it to end.
    */
   async shutdown(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+    // Background work has nothing to finish that the next session cannot pick up.
+    for (const j of this.running.values()) if (j.yieldsTo.length) j.controller.abort();
     if (this.running.size && graceMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.waitForIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
