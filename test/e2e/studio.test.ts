@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page, WebSocketRoute } from 'playwright-core';
+import { DEFAULTS } from '../../shared/defaults';
 import { flowersMiniDir, tempDir } from '../helpers/paths';
 import { launchBrowser, type LaunchedBrowser } from './browser';
 import { startStudio, type Studio } from './studio';
@@ -85,6 +86,13 @@ describe('labelling studio (Chromium, web transport)', () => {
         const last = w.__importStates.at(-1);
         if (!last || last.percent !== state.percent || last.bar !== state.bar || last.stage !== state.stage) w.__importStates.push(state);
       }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+      // The preparation for training starts the moment the import ends: record it from here on.
+      const p = window as unknown as { __prepareTexts: string[] };
+      p.__prepareTexts = [];
+      new MutationObserver(() => {
+        const text = document.querySelector('[data-testid=prepare-status]')?.textContent?.replace(/\s+/g, ' ').trim();
+        if (text && p.__prepareTexts.at(-1) !== text) p.__prepareTexts.push(text);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
     await page.getByTestId('import-start').click();
     await page.getByTestId('import-summary').waitFor({ timeout: 120_000 });
@@ -101,6 +109,20 @@ describe('labelling studio (Chromium, web transport)', () => {
     await page.getByTestId('import-done').click();
     await page.getByTestId('import-dialog').waitFor({ state: 'detached' });
     assert.equal(studio.readCatalogue((db) => db.prepare('SELECT COUNT(*) FROM images').pluck().get()), 100);
+  });
+
+  it('prepares the codes for training in the background after the import, and says so while it does', async () => {
+    const backbones = [...DEFAULTS.training.backbones.value];
+    const codesOf = (backbone: string) =>
+      studio.readCatalogue((db) => db.prepare("SELECT COUNT(*) FROM codes WHERE backbone = ? AND view = 'center'").pluck().get(backbone) as number);
+    await waitFor(() => backbones.every((b) => codesOf(b) === 100), 'both default networks’ codes for all 100 photos', 180_000);
+    await page.getByTestId('prepare-status').waitFor({ state: 'detached' });
+    const texts = await page.evaluate(() => (window as unknown as { __prepareTexts: string[] }).__prepareTexts);
+    assert.ok(
+      texts.some((t) => /^Preparing for training: \d+% (· about .+ left )?Stop$/.test(t)),
+      `the status bar showed the preparation's progress (${JSON.stringify(texts)})`,
+    );
+    assert.ok(texts.every((t) => /^Preparing for training\b.*Stop$/.test(t)), `every state offers to stop it (${JSON.stringify(texts)})`);
   });
 
   it('shows 100 thumbnails and 5 classes with their counts', async () => {
