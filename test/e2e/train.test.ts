@@ -147,9 +147,10 @@ describe('train, predict and export (Chromium, web transport)', () => {
     await page.getByTestId('train-progress').waitFor();
     // From the first second: every stage listed, networks by name, and a time left for the whole run.
     const stages = await page.locator('[data-testid=train-progress] li').evaluateAll((els) => els.map((e) => e.getAttribute('data-stage')));
-    assert.deepEqual(stages, ['codes', 'codes', 'head', 'score'], 'codes for each network, the head, then scoring');
+    // One codes step for both networks: the engine runs them together on each decoded photo.
+    assert.deepEqual(stages, ['codes', 'head', 'score'], 'the codes, the head, then scoring');
     const networks = await page.locator('[data-testid=train-progress] li[data-stage=codes] .name').allInnerTexts();
-    assert.deepEqual(networks, ['Codes · MobileNet v1 0.75 at 320 px', 'Codes · MobileNet v2 0.35 at 320 px']);
+    assert.deepEqual(networks, ['Codes · MobileNet v1 0.75 + v2 0.35 at 320 px']);
     assert.match(await page.getByTestId('train-eta').innerText(), /^About .+ left$/, 'an overall estimate at once');
 
     // While the run is in progress: switch views and time how fast the UI answers.
@@ -177,7 +178,9 @@ describe('train, predict and export (Chromium, web transport)', () => {
     assert.ok(!progressSeen.texts.some((t) => /mobilenet_/.test(t)), `no raw network id in the progress card (seen: ${progressSeen.texts.filter((t) => /mobilenet_/.test(t)).join(' | ')})`);
     assert.equal(progressSeen.indeterminate, 0, 'the overall bar always has a fraction');
     assert.ok(progressSeen.etas.every((t) => /^(About .+ left|Almost done)$/.test(t)), `an estimate all along (${[...new Set(progressSeen.etas)].join(', ')})`);
-    assert.ok(progressSeen.texts.some((t) => /Loading the network|of 100 images/.test(t)), 'the codes stage said what it was doing');
+    // 100 photos through two networks: 200 codes, counted as such (not as "of 200 images").
+    assert.ok(progressSeen.texts.some((t) => /Loading the networks|of 200 codes/.test(t)), 'the codes stage said what it was doing');
+    assert.ok(!progressSeen.texts.some((t) => /of \d+ images/.test(t)), `codes were not counted as images (${progressSeen.texts.join(' | ')})`);
     const stats = (xs: number[]) => {
       const sorted = [...xs].sort((a, b) => a - b);
       return { median: sorted[sorted.length >> 1] ?? NaN, max: sorted.at(-1) ?? NaN, all: xs.map((x) => x.toFixed(0)).join(', ') };

@@ -1,9 +1,10 @@
 import type { JobProgress } from 'shared/types';
 
 /**
- * The stages of one training run as the studio lists them (codes for each network, the
- * head, fine-tuning when on, scoring), which one is running, and an estimate of the time
- * left for the whole run from its first second.
+ * The stages of one training run as the studio lists them (the codes, the head, fine-tuning
+ * when on, scoring), which one is running, and an estimate of the time left for the whole
+ * run from its first second. The codes are one step for all the run's networks: the engine
+ * decodes each photo once and runs every network on it in the same pass.
  *
  * Before a stage has measured itself, its time comes from rates this machine showed in
  * earlier runs (kept in localStorage), or from modest defaults on the very first run; a
@@ -16,12 +17,12 @@ export type StepStatus = 'waiting' | 'now' | 'done';
 export interface TimelineStep {
   key: string;
   kind: StepKind;
-  /** Codes steps: the network, by id. */
-  backbone?: string;
+  /** The codes step: the networks, by id. */
+  backbones?: readonly string[];
   status: StepStatus;
   startedAt: number | null;
   seconds: number | null;
-  /** Codes steps: codes to compute in this run (0: all cached). */
+  /** The codes step: codes to compute in this run, over every network and view (0: all cached). */
   codes?: number;
 }
 
@@ -36,9 +37,9 @@ export interface TimelinePlan {
 }
 
 interface Rates {
-  /** Codes per second, by network. */
+  /** Codes per second, by network, or by networks run together ("id1+id2"). */
   codesPerSecond: Record<string, number>;
-  /** Seconds to load a network into the workers, by network. */
+  /** Seconds to load the networks before their first codes, keyed as codesPerSecond. */
   loadSeconds: Record<string, number>;
   /** Head training: seconds per epoch per training image. */
   epochSecondsPerRow: number;
@@ -47,11 +48,16 @@ interface Rates {
 }
 
 const RATES_KEY = 'graft.trainRates';
-/** First-run guesses for a 2-core laptop; replaced by what this machine measures. */
-const DEFAULT_RATES: Rates = { codesPerSecond: {}, loadSeconds: {}, epochSecondsPerRow: 0.002, scoreSecondsPerImage: 0.004 };
-const DEFAULT_LOAD_SECONDS = 5;
-/** Codes per second at 224 px; scaled by pixel count for other input sizes. */
-const DEFAULT_CODES_PER_SECOND_224 = 24;
+/**
+ * First-run guesses for two cores with ONNX Runtime, replaced by what this machine measures.
+ * The flowers on a 2-core AMD EPYC: 8.5e-5 s an epoch a row, 7e-5 s an image to score, both
+ * networks' sessions ready in 0.2 s, 118 codes a second for the default pair at 320 px;
+ * the guesses are a little slower, so a first estimate errs long, by seconds, not minutes.
+ */
+const DEFAULT_RATES: Rates = { codesPerSecond: {}, loadSeconds: {}, epochSecondsPerRow: 2e-4, scoreSecondsPerImage: 5e-4 };
+const DEFAULT_LOAD_SECONDS = 1;
+/** One network's codes per second at 224 px; scaled by pixel count for other input sizes. */
+const DEFAULT_CODES_PER_SECOND_224 = 200;
 /** Early stopping ends most runs well before the maximum. */
 const TYPICAL_EPOCHS = 30;
 const PATIENCE = 8;
@@ -93,15 +99,17 @@ export class TrainTimeline {
 
   constructor(plan: TimelinePlan, startedAt: number) {
     this.#plan = plan;
-    const steps: TimelineStep[] = plan.backbones.map((b) => ({
-      key: `codes:${b.id}`,
-      kind: 'codes',
-      backbone: b.id,
-      status: 'waiting',
-      startedAt: null,
-      seconds: null,
-      codes: plan.images * plan.views,
-    }));
+    const steps: TimelineStep[] = [
+      {
+        key: 'codes',
+        kind: 'codes',
+        backbones: plan.backbones.map((b) => b.id),
+        status: 'waiting',
+        startedAt: null,
+        seconds: null,
+        codes: plan.images * plan.views * plan.backbones.length,
+      },
+    ];
     steps.push({ key: 'head', kind: 'head', status: 'waiting', startedAt: null, seconds: null });
     if (plan.fineTune) steps.push({ key: 'fine-tune', kind: 'fine-tune', status: 'waiting', startedAt: null, seconds: null });
     steps.push({ key: 'score', kind: 'score', status: 'waiting', startedAt: null, seconds: null });
@@ -118,11 +126,12 @@ export class TrainTimeline {
     return this.#steps.find((s) => s.status === 'now') ?? null;
   }
 
-  /** How many codes each network still lacks, once the engine says (before: all of them). */
-  setCodesToCompute(byBackbone: ReadonlyMap<string, number>): void {
-    for (const step of this.#steps) {
-      if (step.kind === 'codes' && step.status === 'waiting' && step.backbone && byBackbone.has(step.backbone)) step.codes = byBackbone.get(step.backbone);
-    }
+  /** How many codes the networks still lack, once the engine says (before: all of them). */
+  setCodesToCompute(codes: number): void {
+    const step = this.#steps[0];
+    // Only until the engine's own count arrives with the first codes.
+    if (step.kind === 'codes' && this.#computingSince === null) step.codes = codes;
+    this.#steps = [...this.#steps];
   }
 
   /** Follows a progress event of the run. */
@@ -144,8 +153,8 @@ export class TrainTimeline {
         this.#computingSince = now;
         this.#learnLoad(step, now);
       }
-      // A network with nothing to compute reports once with a total of 0 and a bare id.
-      if (p.total === 0 && p.message === step.backbone) step.codes = 0;
+      // Nothing to compute is reported once with a total of 0 and the bare ids (not "loading …").
+      if (p.total === 0 && !/^(loading|downloading) /.test(p.message ?? '')) step.codes = 0;
     }
     if (p.stage === 'head') this.#epochsSeen = p.done;
     this.#last = p;
@@ -181,14 +190,7 @@ export class TrainTimeline {
   }
 
   #indexOf(p: JobProgress): number {
-    const steps = this.#steps;
-    if (p.stage === 'codes') {
-      // The message names the network: its id, or "loading <id>" / "downloading <id>".
-      const id = p.message?.split(' ').pop();
-      const at = steps.findIndex((s) => s.kind === 'codes' && s.backbone === id);
-      return at >= 0 ? at : steps.findIndex((s) => s.status === 'now' && s.kind === 'codes');
-    }
-    return steps.findIndex((s) => s.kind === p.stage);
+    return this.#steps.findIndex((s) => s.kind === p.stage);
   }
 
   #finish(i: number, now: number): void {
@@ -200,16 +202,18 @@ export class TrainTimeline {
   }
 
   #learnLoad(step: TimelineStep, now: number): void {
-    if (!step.backbone || step.startedAt === null) return;
-    this.#rates.loadSeconds[step.backbone] = blend(this.#rates.loadSeconds[step.backbone], (now - step.startedAt) / 1000);
+    if (!step.backbones || step.startedAt === null) return;
+    const key = step.backbones.join('+');
+    this.#rates.loadSeconds[key] = blend(this.#rates.loadSeconds[key], (now - step.startedAt) / 1000);
   }
 
   #learn(step: TimelineStep, now: number): void {
     const r = this.#rates;
     const last = this.#last;
-    if (step.kind === 'codes' && step.backbone && step.codes && this.#computingSince !== null) {
+    if (step.kind === 'codes' && step.backbones && step.codes && this.#computingSince !== null) {
       const seconds = (now - this.#computingSince) / 1000;
-      if (seconds > 0.5) r.codesPerSecond[step.backbone] = blend(r.codesPerSecond[step.backbone], step.codes / seconds);
+      const key = step.backbones.join('+');
+      if (seconds > 0.5) r.codesPerSecond[key] = blend(r.codesPerSecond[key], step.codes / seconds);
     } else if (step.kind === 'head' && step.seconds && this.#epochsSeen > 0 && this.#plan.trainRows > 0) {
       r.epochSecondsPerRow = blend(r.epochSecondsPerRow, step.seconds / this.#epochsSeen / this.#plan.trainRows);
     } else if (step.kind === 'score' && step.seconds && last && this.#plan.images > 0) {
@@ -226,9 +230,19 @@ export class TrainTimeline {
     }
   }
 
+  /** One network's codes per second: measured alone (fine-tuning), else guessed from its input size. */
   #codesPerSecond(id: string): number {
     const size = this.#plan.backbones.find((b) => b.id === id)?.inputSize ?? 224;
     return this.#rates.codesPerSecond[id] ?? DEFAULT_CODES_PER_SECOND_224 * (224 / size) ** 2;
+  }
+
+  /** Seconds for `codes` codes of these networks together: as measured, else network by network. */
+  #codesSeconds(ids: readonly string[], codes: number): number {
+    const key = ids.join('+');
+    const measured = this.#rates.codesPerSecond[key];
+    if (measured) return (this.#rates.loadSeconds[key] ?? DEFAULT_LOAD_SECONDS) + codes / measured;
+    const each = codes / Math.max(1, ids.length);
+    return ids.reduce((sum, id) => sum + (this.#rates.loadSeconds[id] ?? DEFAULT_LOAD_SECONDS) + each / this.#codesPerSecond(id), 0);
   }
 
   #expectedEpochs(): number {
@@ -240,10 +254,8 @@ export class TrainTimeline {
     const plan = this.#plan;
     const r = this.#rates;
     switch (step.kind) {
-      case 'codes': {
-        if (!step.backbone || !step.codes) return 0;
-        return (r.loadSeconds[step.backbone] ?? DEFAULT_LOAD_SECONDS) + step.codes / this.#codesPerSecond(step.backbone);
-      }
+      case 'codes':
+        return step.backbones && step.codes ? this.#codesSeconds(step.backbones, step.codes) : 0;
       case 'head':
         return this.#expectedEpochs() * plan.trainRows * r.epochSecondsPerRow;
       case 'fine-tune': {
