@@ -10,15 +10,26 @@ import { training } from './training.svelte';
  * the next run will use, while the person sorts out labels: pressing Train then starts from
  * cached codes and takes seconds, not the half minute the flowers' codes take. It is only a
  * head start: the engine cancels this job, keeping what it computed, as soon as a training
- * run, an analysis or an export is asked for, and those compute whatever is still missing.
+ * run, an analysis or an export is asked for, and those compute whatever is still missing;
+ * once they end, the preparation picks up what is left (unlabelled photos, for instance),
+ * unless the person stopped it.
  */
 class Preparation {
   #job = new JobTracker('the preparation for training');
   #active = $state(false);
   #progress = $state<JobProgressOf<'codes'> | null>(null);
+  /** Cancelled by another job rather than by the person: resume when that job ends. */
+  #gaveWay = false;
+  #stopped = false;
 
   get active(): boolean {
     return this.#active;
+  }
+
+  /** Worth showing: it has work (nothing to compute ends at once, and would only flicker past). */
+  get showing(): boolean {
+    const p = this.#progress;
+    return this.#active && p !== null && !(p.stage === 'codes' && p.total === 0);
   }
 
   /** Its latest progress, once it has reported any. */
@@ -34,13 +45,17 @@ class Preparation {
 
   /** Starts preparing with the Train settings' networks; a refusal (a run is computing them itself) is no error. */
   async start(): Promise<void> {
-    if (project.readOnly || training.active) return;
+    if (project.readOnly) return;
     const { backbones, flip } = training.settings;
-    this.#progress = null;
     try {
       await this.#job.begin(
         () => backend.call('codes.start', { backbones, views: flip ? ['center', 'flip'] : ['center'], background: true }),
-        () => (this.#active = true),
+        () => {
+          this.#active = true;
+          this.#progress = null;
+          this.#gaveWay = false;
+          this.#stopped = false;
+        },
       );
     } catch {
       // 'busy': a training run started meanwhile, and it computes the codes it needs.
@@ -49,6 +64,7 @@ class Preparation {
 
   /** Stops preparing (the person wants the cores); Train still computes what is missing. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     await this.#job.cancel();
   }
 
@@ -65,10 +81,16 @@ class Preparation {
           void this.start();
           return;
         }
+        if (f.kind !== 'codes' && f.kind !== 'import' && this.#gaveWay) {
+          // Training computes only labelled photos' codes; the rest are still worth having.
+          void this.start();
+          return;
+        }
         if (f.kind !== 'codes') return;
         this.#job.route(f.jobId, () => {
           this.#active = false;
           this.#progress = null;
+          this.#gaveWay = f.status === 'cancelled' && !this.#stopped;
           this.#job.finish();
           // Without its networks (offline on first use, a damaged download) Train would fail the same way: say so now.
           if (f.status === 'failed') toasts.error(`Could not prepare the photos for training: ${f.error.message}`);
