@@ -48,6 +48,20 @@ describe('jobs that give way', () => {
     await foreground.done;
   });
 
+  it('cancels nothing when the job asked for is refused anyway', async () => {
+    const { jobs } = manager();
+    const background = jobs.start('codes', untilCancelled, { yieldsTo: ['export'] });
+    let finishImport!: () => void;
+    const importing = jobs.start('import', () => new Promise((resolve) => (finishImport = () => resolve({} as never))));
+    // An export may not run beside an import: refused, and the background codes go on.
+    await assert.rejects(jobs.startWhenFree('export', async () => ({}) as never), (err: Error & { code?: string }) => err.code === 'busy');
+    assert.ok(jobs.isRunning('codes'), 'the background codes were not cancelled for nothing');
+    finishImport();
+    await importing.done;
+    background.cancel();
+    await background.done;
+  });
+
   it('cancels only what yields to the kind asked for', async () => {
     const { jobs } = manager();
     const background = jobs.start('codes', untilCancelled, { yieldsTo: ['train'] });

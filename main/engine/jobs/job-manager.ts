@@ -116,12 +116,13 @@ export class JobManager {
 
   /**
    * Starts a job once the running jobs that yield to `kind` have been cancelled and have
-   * ended; any other conflict refuses it as `start` does. Checked again after each wait,
-   * since another request may have started background work meanwhile.
+   * ended; any other conflict refuses it as `start` does, before anything is cancelled.
+   * Checked again after each wait, since another request may have started work meanwhile.
    */
   async startWhenFree<K extends JobKind>(kind: K, work: (ctx: JobContext<K>) => Promise<JobResult<K>>, options: JobOptions = {}): Promise<JobHandle<K>> {
     for (;;) {
       const yielding = [...this.running.values()].filter((j) => j.yieldsTo.includes(kind));
+      this.#assertNoConflict(kind, yielding);
       if (!yielding.length) return this.start(kind, work, options);
       for (const j of yielding) j.controller.abort();
       await Promise.allSettled(yielding.map((j) => j.done));
@@ -130,7 +131,12 @@ export class JobManager {
 
   /** Throws GraftError('busy') naming the running job that `kind` may not run beside. */
   assertCanStart(kind: JobKind): void {
+    this.#assertNoConflict(kind, []);
+  }
+
+  #assertNoConflict(kind: JobKind, ignoring: readonly Running[]): void {
     for (const j of this.running.values()) {
+      if (ignoring.includes(j)) continue;
       if (JOB_CONFLICTS[kind].includes(j.kind) || JOB_CONFLICTS[j.kind].includes(kind)) {
         throw new GraftError('busy', `${RUNNING_NAMES[j.kind]} is running. Wait for it to finish, or cancel it first.`);
       }
