@@ -22,10 +22,6 @@ class Preparation {
   #gaveWay = false;
   #stopped = false;
 
-  get active(): boolean {
-    return this.#active;
-  }
-
   /** Worth showing: it has work (nothing to compute ends at once, and would only flicker past). */
   get showing(): boolean {
     const p = this.#progress;
@@ -37,10 +33,10 @@ class Preparation {
     return this.#progress;
   }
 
-  /** Codes computed of those this preparation computes (over every network and view). */
-  get counts(): { done: number; total: number } | null {
+  /** Whole percent of its codes computed (over every network and view), once it computes them. */
+  get percent(): number | null {
     const p = this.#progress;
-    return p && p.stage === 'codes' && p.total > 0 ? { done: p.done, total: p.total } : null;
+    return p && p.stage === 'codes' && p.total > 0 ? Math.floor((p.done / p.total) * 100) : null;
   }
 
   /** Starts preparing with the Train settings' networks; a refusal (a run is computing them itself) is no error. */
