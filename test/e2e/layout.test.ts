@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { flowersDir, flowersMiniDir } from '../helpers/paths';
 import type { LaunchedBrowser } from './browser';
 import { assertLayoutAtSizes } from './layout-probes';
-import { waitForThumbnailsOnScreen } from './page-probes';
+import { snap, waitForThumbnailsOnScreen } from './page-probes';
 import { openTrainedStudio, type TrainedStudioSession } from './trained-studio';
 
 describe('layout at 1280×800 and 1024×700 (Chromium, web transport)', () => {
@@ -38,12 +38,23 @@ describe('layout at 1280×800 and 1024×700 (Chromium, web transport)', () => {
     await atEverySize('library', async () => {
       await page.getByTestId('view-count').filter({ hasText: '100 images' }).waitFor();
       await waitForThumbnailsOnScreen(page);
-      const shown = await page.locator('aside.sidebar button', { hasText: 'New class' }).evaluate((el) => {
+      const { context, ...shown } = await page.locator('aside.sidebar button', { hasText: 'New class' }).evaluate((el) => {
         const r = el.getBoundingClientRect();
         const box = el.closest('.classes')!.getBoundingClientRect();
-        return { inside: r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5, scrolled: el.closest('.classes')!.scrollTop };
+        const height = (selector: string) => Math.round(document.querySelector(selector)?.getBoundingClientRect().height ?? 0);
+        // What takes the room when it fails (once, in CI, the cause was not seen): banner, sections, footer.
+        const context = {
+          slack: Math.round(box.bottom - r.bottom),
+          offlineBanner: height('[data-testid=engine-offline]'),
+          model: document.querySelector('[data-testid=model-collections]')?.textContent?.replace(/\s+/g, ' ').trim(),
+          modelHeight: height('[data-testid=model-collections]'),
+          footer: document.querySelector('aside.sidebar footer')?.textContent?.replace(/\s+/g, ' ').trim(),
+          sidebarHeight: height('aside.sidebar'),
+        };
+        return { inside: r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5, scrolled: el.closest('.classes')!.scrollTop, context };
       });
-      assert.deepEqual(shown, { inside: true, scrolled: 0 }, `“New class” fully shown at ${page.viewportSize()?.width}×${page.viewportSize()?.height}`);
+      if (!shown.inside) await snap(page, `layout-library-new-class-hidden-${page.viewportSize()?.width}x${page.viewportSize()?.height}`);
+      assert.deepEqual(shown, { inside: true, scrolled: 0 }, `“New class” fully shown at ${page.viewportSize()?.width}×${page.viewportSize()?.height} (${JSON.stringify(context)})`);
     });
   });
 
