@@ -62,7 +62,7 @@ describe('labelling studio (Chromium, web transport)', () => {
     assert.equal(studio.readCatalogue((db) => db.prepare('SELECT COUNT(*) FROM images').pluck().get()), 0);
   });
 
-  it('imports flowers-mini through the import dialog, typed relative to the project, and summarises it', async () => {
+  it('imports flowers-mini through the import dialog, typed relative to the project, summarises it and prepares its codes', async () => {
     // Relative to the project's folder, not to the server's working folder (the checkout).
     fs.symlinkSync(flowersMiniDir, path.join(tmp.dir, 'flowers-mini'));
     assert.equal(fs.existsSync(path.resolve('flowers-mini')), false, 'the server\'s working folder holds no such folder');
@@ -109,9 +109,8 @@ describe('labelling studio (Chromium, web transport)', () => {
     await page.getByTestId('import-done').click();
     await page.getByTestId('import-dialog').waitFor({ state: 'detached' });
     assert.equal(studio.readCatalogue((db) => db.prepare('SELECT COUNT(*) FROM images').pluck().get()), 100);
-  });
 
-  it('prepares the codes for training in the background after the import, and says so while it does', async () => {
+    // The import's end starts the preparation for training: the codes, computed in the background.
     const backbones = [...DEFAULTS.training.backbones.value];
     const codesOf = (backbone: string) =>
       studio.readCatalogue((db) => db.prepare("SELECT COUNT(*) FROM codes WHERE backbone = ? AND view = 'center'").pluck().get(backbone) as number);
