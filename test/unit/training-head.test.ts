@@ -71,6 +71,39 @@ describe('dense head', () => {
     assert.ok(accuracy(predictHead(tf, r.params, train.x, train.rows), train.y, 3) > 0.9);
   });
 
+  it("trains a softmax head by its closed-form gradient to the weights TF.js's autodiff reaches", async () => {
+    // Uneven classes (class weights matter), label smoothing, input dropout, L2 and two members:
+    // every term of the loss, and a batch size that leaves a short last batch.
+    const data = clusters(3, 50, 16, 8, 1.5);
+    const keep = Array.from({ length: data.rows }, (_, i) => i).filter((i) => data.y[i] !== 2 || i % 2 === 0);
+    const train: Examples = {
+      x: Float32Array.from(keep.flatMap((i) => Array.from(data.x.subarray(i * 16, (i + 1) * 16)))),
+      y: Int32Array.from(keep, (i) => data.y[i]),
+      rows: keep.length,
+      dim: 16,
+    };
+    const validation = clusters(3, 10, 16, 9, 1.5);
+    const config: HeadConfig = { ...HEAD_DEFAULTS, hidden: 0, members: 2, maxEpochs: 6, patience: 100, batchSize: 24, labelSmoothing: 0.1, inputDropout: 0.2, l2: 1e-2, learningRate: 0.01 };
+    const before = tf.memory().numTensors;
+    const closed = await trainHead(tf, { config, seed: 3, classCount: 3, train, validation });
+    const autodiff = await trainHead(tf, { config, seed: 3, classCount: 3, train, validation, autodiff: true });
+    assert.equal(tf.memory().numTensors, before, 'both trainers dispose every tensor');
+    assert.equal(closed.bestEpoch, autodiff.bestEpoch);
+    for (let m = 0; m < 2; m++) {
+      const [a, b] = [closed.params.members[m].layers[0], autodiff.params.members[m].layers[0]];
+      const gap = Math.max(...Array.from(a.kernel, (v, j) => Math.abs(v - b.kernel[j])), ...Array.from(a.bias, (v, j) => Math.abs(v - b.bias[j])));
+      assert.ok(gap < 1e-4, `member ${m}: weights differ by ${gap}`);
+      // Six epochs of Adam at 0.01 move the weights far from where they started.
+      const moved = Math.max(...Array.from(a.bias, Math.abs));
+      assert.ok(moved > 1e-2, `member ${m}: bias moved only ${moved}`);
+    }
+    closed.history.forEach((e, i) => {
+      const o = autodiff.history[i];
+      assert.ok(Math.abs(e.loss - o.loss) < 1e-4 && Math.abs(e.valLoss - o.valLoss) < 1e-4, `epoch ${i + 1}: ${JSON.stringify(e)} against ${JSON.stringify(o)}`);
+      assert.equal(e.accuracy, o.accuracy, `epoch ${i + 1}: training accuracy`);
+    });
+  });
+
   it('stops within a batch when cancelled and frees its tensors', async () => {
     const train = clusters(3, 400, 64, 4);
     const controller = new AbortController();
