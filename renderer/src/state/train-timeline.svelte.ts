@@ -45,16 +45,22 @@ interface Rates {
   epochSecondsPerRow: number;
   /** Scoring (with the vote): seconds per image. */
   scoreSecondsPerImage: number;
+  /**
+   * Fine-tuning, by network: seconds per row it passes (each image once to prepare it, then
+   * each training row every epoch). It runs on TF.js, so the codes' rate says little about it.
+   */
+  fineTuneSecondsPerRow: Record<string, number>;
 }
 
 const RATES_KEY = 'graft.trainRates';
 /**
  * First-run guesses for two cores with ONNX Runtime, replaced by what this machine measures.
- * The flowers on a 2-core AMD EPYC: 8.5e-5 s an epoch a row, 7e-5 s an image to score, both
- * networks' sessions ready in 0.2 s, 118 codes a second for the default pair at 320 px;
- * the guesses are a little slower, so a first estimate errs long, by seconds, not minutes.
+ * The flowers on a 2-core AMD EPYC: 1.1-1.3e-5 s an epoch a row (60 epochs of 1,443 rows in
+ * 0.9-1.2 s), 7e-5 s an image to score, both networks' sessions ready in 0.2 s, 118 codes a
+ * second for the default pair at 320 px; the guesses are a little slower, so a first
+ * estimate errs long, by seconds, not minutes.
  */
-const DEFAULT_RATES: Rates = { codesPerSecond: {}, loadSeconds: {}, epochSecondsPerRow: 2e-4, scoreSecondsPerImage: 5e-4 };
+const DEFAULT_RATES: Rates = { codesPerSecond: {}, loadSeconds: {}, epochSecondsPerRow: 3e-5, scoreSecondsPerImage: 5e-4, fineTuneSecondsPerRow: {} };
 const DEFAULT_LOAD_SECONDS = 1;
 /** One network's codes per second at 224 px; scaled by pixel count for other input sizes. */
 const DEFAULT_CODES_PER_SECOND_224 = 200;
@@ -70,6 +76,7 @@ function readRates(): Rates {
     return {
       codesPerSecond: { ...stored.codesPerSecond },
       loadSeconds: { ...stored.loadSeconds },
+      fineTuneSecondsPerRow: { ...stored.fineTuneSecondsPerRow },
       epochSecondsPerRow: positive(stored.epochSecondsPerRow) ?? DEFAULT_RATES.epochSecondsPerRow,
       scoreSecondsPerImage: positive(stored.scoreSecondsPerImage) ?? DEFAULT_RATES.scoreSecondsPerImage,
     };
@@ -216,6 +223,9 @@ export class TrainTimeline {
       if (seconds > 0.5) r.codesPerSecond[key] = blend(r.codesPerSecond[key], step.codes / seconds);
     } else if (step.kind === 'head' && step.seconds && this.#epochsSeen > 0 && this.#plan.trainRows > 0) {
       r.epochSecondsPerRow = blend(r.epochSecondsPerRow, step.seconds / this.#epochsSeen / this.#plan.trainRows);
+    } else if (step.kind === 'fine-tune' && step.seconds && this.#fineTuneRows() > 0) {
+      const id = this.#plan.backbones[0].id;
+      r.fineTuneSecondsPerRow[id] = blend(r.fineTuneSecondsPerRow[id], step.seconds / this.#fineTuneRows());
     } else if (step.kind === 'score' && step.seconds && last && this.#plan.images > 0) {
       r.scoreSecondsPerImage = blend(r.scoreSecondsPerImage, step.seconds / this.#plan.images);
     }
@@ -230,7 +240,7 @@ export class TrainTimeline {
     }
   }
 
-  /** One network's codes per second: measured alone (fine-tuning), else guessed from its input size. */
+  /** One network's codes per second: as an earlier version measured it alone, else guessed from its input size. */
   #codesPerSecond(id: string): number {
     const size = this.#plan.backbones.find((b) => b.id === id)?.inputSize ?? 224;
     return this.#rates.codesPerSecond[id] ?? DEFAULT_CODES_PER_SECOND_224 * (224 / size) ** 2;
@@ -243,6 +253,13 @@ export class TrainTimeline {
     if (measured) return (this.#rates.loadSeconds[key] ?? DEFAULT_LOAD_SECONDS) + codes / measured;
     const each = codes / Math.max(1, ids.length);
     return ids.reduce((sum, id) => sum + (this.#rates.loadSeconds[id] ?? DEFAULT_LOAD_SECONDS) + each / this.#codesPerSecond(id), 0);
+  }
+
+  /** The rows fine-tuning passes: every image once to prepare, then the training rows each epoch. */
+  #fineTuneRows(): number {
+    const plan = this.#plan;
+    if (!plan.fineTune || !plan.backbones[0]) return 0;
+    return plan.views * (plan.images + plan.trainRows * plan.fineTune.epochs);
   }
 
   #expectedEpochs(): number {
@@ -261,6 +278,9 @@ export class TrainTimeline {
       case 'fine-tune': {
         const first = plan.backbones[0];
         if (!first || !plan.fineTune) return 0;
+        const measured = r.fineTuneSecondsPerRow[first.id];
+        if (measured) return this.#fineTuneRows() * measured;
+        // Never measured on this machine: a guess from the network's input size.
         const pass = (n: number) => n / this.#codesPerSecond(first.id);
         return (r.loadSeconds[first.id] ?? DEFAULT_LOAD_SECONDS) + pass(plan.images) + pass(plan.trainRows * plan.fineTune.epochs * FINE_TUNE_PASSES);
       }
