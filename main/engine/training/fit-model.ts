@@ -21,6 +21,15 @@ import { getTf } from '../tf/runtime';
 import type { FitModelInput, FitModelOutput, TaskContext } from '../workers/task-types';
 import { fineTune, type FineTuneOutcome } from './fine-tune';
 
+/**
+ * Started while a run computes its codes: a new worker took 0.6-0.9 s to load TF.js before
+ * the head's first epoch (0.2 s in a worker that had), and the codes leave time for it.
+ */
+export async function prepareFit(): Promise<null> {
+  await getTf();
+  return null;
+}
+
 export async function fitModel(input: FitModelInput, ctx: TaskContext<'fit-model'>): Promise<FitModelOutput> {
   const { config, classes, images } = input;
   const table = withReadOnlyProject(input.projectPath, (db) =>

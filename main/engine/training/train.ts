@@ -87,6 +87,7 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
   ctx.plan?.(planOf(db, config, images.map((i) => i.imageId)));
 
   // Codes first (cached ones are reused; only what is missing is computed).
+  let preparing = false;
   const codes = await ensureCodes(db, {
     backbones: config.backbones,
     views: config.views,
@@ -94,6 +95,11 @@ export async function runTraining(ctx: TrainContext, options: TrainOptions): Pro
     signal: ctx.signal,
     imageIds: images.map((i) => i.imageId),
     onProgress: (p) => {
+      if (!preparing && p.stage === 'codes' && p.total > p.done) {
+        // Codes to compute take seconds: meanwhile a worker makes ready for the head.
+        preparing = true;
+        ctx.workers.run('prepare-fit', {}).catch(() => undefined);
+      }
       if (p.stage === 'codes') ctx.progress('codes', p.done, p.total, p.message ?? p.backbone);
       else ctx.progress('codes', 0, 0, p.stage === 'download' ? `downloading ${p.backbone}` : `loading ${p.backbone}`);
     },

@@ -12,6 +12,7 @@ const loaders: { [K in TaskName]: () => TaskFunction<K> } = {
     ctx.residents.clear();
     return null;
   },
+  'prepare-fit': () => require('../training/fit-model').prepareFit,
   'fit-model': () => require('../training/fit-model').fitModel,
   'find-mistakes': () => require('../training/mistakes-analysis').analyseMistakes,
   'project-codes': () => require('../insights/projection').projectCodes,

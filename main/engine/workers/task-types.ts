@@ -74,6 +74,8 @@ export type ThumbnailedFile = { ok: true; facts: ImageFacts; thumbnail: Uint8Arr
 export interface Tasks {
   /** Drops what earlier tasks left resident in this worker. */
   'release-residents': { input: Record<string, never>; output: null; event: never };
+  /** Loads what 'fit-model' needs (TF.js above all), so a run's head starts at once after its codes. */
+  'prepare-fit': { input: Record<string, never>; output: null; event: never };
   /** A training run's arithmetic: head, fine-tuning, vote, evaluation, the stored model. */
   'fit-model': { input: FitModelInput; output: FitModelOutput; event: StoredEpoch };
   /** Out-of-fold heads, confident-learning suspects, near-duplicates. */
