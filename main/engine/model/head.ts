@@ -9,7 +9,7 @@
  *   autodiff's matMul gradient uses transposed products; our `dense` op transposes
  *   explicitly in its gradient, which makes an epoch several times faster;
  * - the default head (no hidden layer) steps with its closed-form gradient instead of
- *   autodiff, a tenth of the time per epoch (head-trainers.ts);
+ *   autodiff, a quarter of the time per epoch or less (head-trainers.ts);
  * - early stopping must restore the best weights, with class weights and label
  *   smoothing, reproducibly from one seed;
  * - the loop checks the cancel signal between batches (it runs in a worker thread, where
