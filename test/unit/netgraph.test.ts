@@ -2,13 +2,18 @@
  * The inference-graph IR on its own: TensorFlow's SAME padding arithmetic, shape checks
  * that name the node at fault, and the folding pass (batch norm and bias into kernels,
  * activations fused, zero padding into the convolution), including what it must leave
- * alone.
+ * alone; and the multiply-adds a graph asks for.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { UnsupportedModelError, type ConvNode, type Graph } from '../../main/engine/netgraph/ir';
 import { optimise } from '../../main/engine/netgraph/optimise';
 import { GraphBuilder, inferShapes, resolvePadding } from '../../main/engine/netgraph/shapes';
+import { multiplyAdds } from '../../main/engine/netgraph/cost';
+import { backboneGraph } from '../../main/engine/netgraph/backbone-graph';
+import { getBackbone } from '../../main/engine/tf/registry';
+import { modelsDir } from '../helpers/paths';
 
 /** input [n,5,5,2] → 1×1 conv (2→3) → ·scale → +shift → relu6, optionally also read elsewhere. */
 function convBnRelu(options: { extraReader?: boolean; outputConv?: boolean } = {}): Graph {
@@ -92,5 +97,28 @@ describe('netgraph IR', () => {
     assert.deepEqual((graph.nodes[0] as ConvNode).padding, { top: 0, bottom: 1, left: 1, right: 1 });
     assert.deepEqual(graph.nodes[0].inputs, ['image']);
     assert.deepEqual(inferShapes(graph).get(conv), before);
+  });
+
+  it('counts the multiply-adds of convolutions and dense layers for one image', () => {
+    const b = new GraphBuilder();
+    const x = b.input('image', 'float32', [-1, 5, 5, 2]);
+    const conv = (op: ConvNode['op'], input: string, kernelShape: ConvNode['kernelShape'], strides: [number, number]) =>
+      b.add({ op, name: op, inputs: [input], kernel: new Float32Array(kernelShape.reduce((a, d) => a * d, 1)), kernelShape, bias: null, strides, dilations: [1, 1], padding: 'same', activation: 'relu' });
+    const c1 = conv('conv2d', x, [3, 3, 2, 4], [2, 2]); // [3,3,4]: 3·3·4 outputs × 3·3·2 reads
+    const c2 = conv('depthwiseConv2d', c1, [3, 3, 4, 2], [1, 1]); // [3,3,8]: 3·3·8 outputs × 3·3 reads
+    const pooled = b.add({ op: 'spatialMean', name: 'pool', inputs: [c2], keepDims: false });
+    b.output('logits', b.add({ op: 'dense', name: 'dense', inputs: [pooled], inDim: 8, outDim: 10, kernel: new Float32Array(80), bias: null, activation: 'linear' }));
+    assert.equal(multiplyAdds(b.graph()), 3 * 3 * 4 * 18 + 3 * 3 * 8 * 9 + 80);
+  });
+
+  it("counts MobileNet v1 as its paper does (0.75 at 224 px: 325 million multiply-adds), four times that at twice the size", () => {
+    const at = (id: string) => {
+      const spec = getBackbone(id);
+      return multiplyAdds(backboneGraph(spec, path.join(modelsDir, spec.weightsOf ?? spec.id)).graph);
+    };
+    const v1 = at('mobilenet_v1_0.75_224');
+    assert.ok(Math.abs(v1 / 325e6 - 1) < 0.01, `${v1} multiply-adds`);
+    // At 320 px every feature map has (320/224)² the cells, up to the rounding of strided sizes.
+    assert.ok(Math.abs(at('mobilenet_v1_0.75_224_at320') / v1 / (320 / 224) ** 2 - 1) < 0.01);
   });
 });
