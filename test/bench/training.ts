@@ -19,6 +19,9 @@ import { inferenceChoice } from '../../main/engine/inference/inference-runtime';
 import { loadPredictor } from '../../main/engine/training/predict';
 import { flowersDir, modelsDir, tempDir } from '../helpers/paths';
 import { resultOf, runToEnd } from '../helpers/jobs';
+import { DEFAULTS } from '../../shared/defaults';
+import { listImageFiles } from '../helpers/catalogue-fixtures';
+import { arithmeticFigures } from './arithmetic';
 import type { Figures } from './run';
 
 export async function run(): Promise<Figures> {
@@ -30,13 +33,17 @@ export async function run(): Promise<Figures> {
   try {
     const loadBefore = os.loadavg()[0];
     const t0 = Date.now();
+    // Every thread of the process: the engine's decoding workers and inference sessions are threads of it.
+    const cpu0 = process.cpuUsage();
     // Through the import job, as the studio runs it (the engine's decoding workers).
     const imported = resultOf(await runToEnd(engine, 'import', () => call(engine, 'import.start', { folder: photos })));
     const importSeconds = (Date.now() - t0) / 1000;
     log(`imported ${imported.newImages} images in ${importSeconds.toFixed(1)} s`);
     const first = await train(engine);
     const flowSeconds = (Date.now() - t0) / 1000;
-    log(`import → codes → train: ${flowSeconds.toFixed(1)} s, test accuracy ${first.result.accuracy.test}`);
+    const flowCpu = process.cpuUsage(cpu0);
+    const flowCpuSeconds = (flowCpu.user + flowCpu.system) / 1e6;
+    log(`import → codes → train: ${flowSeconds.toFixed(1)} s (${flowCpuSeconds.toFixed(1)} s of CPU), test accuracy ${first.result.accuracy.test}`);
 
     // Retrain on cached codes (a new seed so it is a real second run), sampling RSS.
     let peak = process.memoryUsage().rss;
@@ -64,6 +71,9 @@ export async function run(): Promise<Figures> {
       trainingImages: imported.newImages,
       trainingImportSeconds: round(importSeconds),
       trainingWholeFlowSeconds: round(flowSeconds),
+      trainingWholeFlowCpuSeconds: round(flowCpuSeconds, 1),
+      // Near the core count: the flow is limited by arithmetic, not by waiting.
+      trainingWholeFlowCoresBusy: round(flowCpuSeconds / flowSeconds),
       trainingTestAccuracy: first.result.accuracy.test ?? 0,
       trainingValidationAccuracy: first.result.accuracy.validation ?? 0,
       trainingRetrainSeconds: round(retrainSeconds),
@@ -77,6 +87,8 @@ export async function run(): Promise<Figures> {
       trainingPeakRssMB: round(peak / 2 ** 20, 0),
       trainingProcessMaxRssMB: round(process.resourceUsage().maxRSS / 1024, 0),
       trainingLoadAverageBefore: round(loadBefore),
+      // The machine's yardstick for the flow's figure: see arithmetic.ts.
+      ...(inferenceChoice().onnx ? await arithmeticFigures(DEFAULTS.training.backbones.value, listImageFiles(photos), imported.newImages) : {}),
     };
   } finally {
     await engine.close();
