@@ -207,8 +207,9 @@ function graftCodes(project: string, runtime: string, sampleMemory = false): Pro
       const rssPeakMb = rss?.stop();
       if (code !== 0) {
         // A runtime that does not load here (tfjs-node not staged) is reported, not fatal.
-        const reason = err.trim().split('\n').filter(Boolean).pop() ?? `exit ${code}`;
-        resolve({ unavailable: reason.slice(0, 300) });
+        // The CLI says why in one line; keep it whole (it names the fix), never a stack frame.
+        const lines = err.trim().split('\n').filter((l) => l.trim() && !/^\s+at /.test(l));
+        resolve({ unavailable: lines.pop() ?? `exit ${code}` });
         return;
       }
       const r = JSON.parse(out) as { computed: number; failed: unknown[]; runtime: string };
