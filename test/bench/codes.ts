@@ -207,9 +207,11 @@ function graftCodes(project: string, runtime: string, sampleMemory = false): Pro
       const rssPeakMb = rss?.stop();
       if (code !== 0) {
         // A runtime that does not load here (tfjs-node not staged) is reported, not fatal.
-        // The CLI says why in one line; keep it whole (it names the fix), never a stack frame.
-        const lines = err.trim().split('\n').filter((l) => l.trim() && !/^\s+at /.test(l));
-        resolve({ unavailable: lines.pop() ?? `exit ${code}` });
+        // The CLI says why in one line of its own ('graft codes: …'); keep it whole, it names
+        // the fix. A crash prints no such line: then its error line, not Node's version footer.
+        const lines = err.split('\n');
+        const reason = lines.filter((l) => l.startsWith('graft ')).pop() ?? lines.find((l) => /^\w*Error\b/.test(l));
+        resolve({ unavailable: reason ?? `exit ${code}` });
         return;
       }
       const r = JSON.parse(out) as { computed: number; failed: unknown[]; runtime: string };
