@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { folderClassOf, isHiddenName, isImageFileName, sniffFormat } from '../../main/engine/importer/formats';
 import { iccDescription, isSrgbProfile, jpegIccProfile } from '../../main/engine/importer/icc';
+import { readJpegHeader } from '../../main/engine/importer/jpeg-header';
 import { pathRange } from '../../main/engine/catalogue/import-records';
 import { describeDecodeFailure } from '../../main/engine/importer/decode';
 
@@ -95,6 +96,33 @@ describe('ICC profiles', () => {
     const swapped = Buffer.concat([jpeg.subarray(0, at), segment(profile.subarray(half), 2), segment(profile.subarray(0, half), 1), jpeg.subarray(at + 2 + jpeg.readUInt16BE(at + 2))]);
     assert.equal(jpegIccProfile(swapped), undefined);
     assert.equal(jpegIccProfile(split.subarray(0, at + 40)), undefined);
+  });
+});
+
+describe('readJpegHeader', () => {
+  it('reads size, components and EXIF orientation as libvips does', async () => {
+    const base = sharp({ create: { width: 30, height: 20, channels: 3, background: '#336699' } });
+    const cases: Record<string, Buffer> = {
+      plain: await base.clone().jpeg().toBuffer(),
+      rotated: await base.clone().withMetadata({ orientation: 6 }).jpeg().toBuffer(),
+      mirrored: await base.clone().withMetadata({ orientation: 2 }).jpeg().toBuffer(),
+      grey: await base.clone().toColourspace('b-w').jpeg().toBuffer(),
+      cmyk: await base.clone().toColourspace('cmyk').jpeg().toBuffer(),
+      progressive: await base.clone().jpeg({ progressive: true }).toBuffer(),
+    };
+    for (const [name, bytes] of Object.entries(cases)) {
+      const header = readJpegHeader(bytes);
+      const meta = await sharp(bytes).metadata();
+      assert.ok(header, name);
+      assert.deepEqual([header.width, header.height, header.components, header.orientation], [meta.width, meta.height, meta.channels, meta.orientation ?? 1], name);
+    }
+    assert.equal(readJpegHeader(await base.clone().png().toBuffer()), undefined, 'not a JPEG');
+    // An EXIF block cut short cannot be trusted to say "upright".
+    const rotated = cases.rotated;
+    const exif = rotated.indexOf(Buffer.from('Exif\0\0', 'latin1'));
+    const damaged = Buffer.from(rotated);
+    damaged.writeUInt32BE(0xfffffff0, exif + 6 + 4);
+    assert.equal(readJpegHeader(damaged), undefined, 'IFD offset past the end');
   });
 });
 
