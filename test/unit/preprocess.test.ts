@@ -75,6 +75,8 @@ describe('preprocess (the one function for extraction, prediction and export)', 
   it('rejects a truncated JPEG and a non-image with a reason', async () => {
     const jpeg = await halves(200, 200, 'jpeg');
     await assert.rejects(decodeForNetwork(jpeg.subarray(0, Math.floor(jpeg.length / 2)), 16), (e: unknown) => e instanceof GraftError && e.code === 'bad_image');
+    // Smaller than the input: decoded alone, then enlarged (cover-enlarge.ts); refused all the same.
+    await assert.rejects(decodeForNetwork(jpeg.subarray(0, Math.floor(jpeg.length / 2)), 320), (e: unknown) => e instanceof GraftError && e.code === 'bad_image');
     await assert.rejects(decodeForNetwork(Buffer.from('not an image at all'), 16), (e: unknown) => e instanceof GraftError && /not an image|could not be decoded/.test(e.message));
     await assert.rejects(decodeForNetwork('/nonexistent/photo.jpg', 16), (e: unknown) => e instanceof GraftError && /missing/.test(e.message));
   });
