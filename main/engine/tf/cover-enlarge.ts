@@ -38,6 +38,13 @@ const WEIGHTS: Int32Array = (() => {
   return table;
 })();
 
+/**
+ * The row pass's output, kept from photo to photo (up to 1.2 MB at 320 px): a fresh one
+ * for each photo cost a tenth of the enlargement. Safe to share: `coverEnlarge` runs
+ * start to end without yielding, and each worker thread has its own.
+ */
+let scratch = new Int32Array(0);
+
 /** For each output pixel along one axis: its four source indices and their weights. */
 interface AxisTaps {
   index: Int32Array;
@@ -124,7 +131,8 @@ export function coverEnlarge(rgb: Uint8Array, width: number, height: number, siz
   const rowCount = rows.index[size * 4 - 1] - firstRow + 1;
   // Along the rows: each source row the output needs, at the output's columns, rounded as
   // libvips rounds each row of its stencil (not clamped: Catmull-Rom overshoots).
-  const across = new Int32Array(rowCount * stride);
+  if (scratch.length < rowCount * stride) scratch = new Int32Array(rowCount * stride);
+  const across = scratch;
   const offsets = new Int32Array(size * 4);
   for (let i = 0; i < offsets.length; i++) offsets[i] = columns.index[i] * 3;
   const w = columns.weight;
