@@ -5,7 +5,8 @@
  *
  * Steps: decode (any format sharp reads, EXIF orientation applied, converted to sRGB unless
  * its profile already is sRGB, transparency flattened onto white), center-crop to a square,
- * resize to the network's input size (Lanczos-3, sharp's default), optionally mirror
+ * resize to the network's input size (sharp's default: Lanczos-3 when reducing, libvips'
+ * Catmull-Rom when enlarging, the latter reproduced by cover-enlarge.ts), optionally mirror
  * left↔right (the 'flip' view), then map 0…255 linearly onto the network's input range.
  *
  * It is split in two stages so that the cheap, parallel-friendly part can run where it
