@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { folderClassOf, isHiddenName, isImageFileName, sniffFormat } from '../../main/engine/importer/formats';
-import { iccDescription, isSrgbProfile, jpegIccProfile } from '../../main/engine/importer/icc';
+import { iccDescription, isSrgbProfile } from '../../main/engine/importer/icc';
 import { readJpegHeader } from '../../main/engine/importer/jpeg-header';
 import { pathRange } from '../../main/engine/catalogue/import-records';
 import { describeDecodeFailure } from '../../main/engine/importer/decode';
@@ -68,6 +68,7 @@ describe('ICC profiles', () => {
   });
 
   it("reads a JPEG's profile from its own segments, as libvips does", async () => {
+    const jpegIccProfile = (bytes: Buffer) => readJpegHeader(bytes)?.icc;
     const base = sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } });
     const viaSharp = async (bytes: Buffer) => (await sharp(bytes).metadata()).icc;
     for (const name of ['srgb', 'p3', 'cmyk']) {

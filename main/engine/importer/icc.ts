@@ -8,7 +8,6 @@
  * colours exact for Adobe RGB, Display P3 and CMYK images, and roughly doubles
  * import throughput on ordinary photos.
  */
-import { readJpegHeader } from './jpeg-header';
 
 /** The profile's description (its `desc` tag, v2 ASCII or v4 `mluc`), or null if unreadable. */
 export function iccDescription(profile: Uint8Array): string | null {
@@ -56,13 +55,4 @@ export function isSrgbProfile(profile: Uint8Array | undefined): boolean {
   const desc = iccDescription(profile);
   if (!desc) return false;
   return /\bsRGB/i.test(desc) || /^c2$/.test(desc.trim());
-}
-
-/**
- * The ICC profile embedded in a JPEG's APP2 segments, read from the bytes without libvips
- * (jpeg-header.ts). `null` when the JPEG embeds no profile; `undefined` when the bytes are
- * not a JPEG or their header is anything but plain (then ask sharp).
- */
-export function jpegIccProfile(bytes: Uint8Array): Uint8Array | null | undefined {
-  return readJpegHeader(bytes)?.icc;
 }

@@ -72,9 +72,10 @@ function isFrameMarker(marker: number): boolean {
 }
 
 /**
- * The orientation an EXIF block (a TIFF structure) gives: the image's IFD's, or when it has
- * none its thumbnail's, so that a file any reader could take for rotated never reads as
- * upright here. 1 when neither has one, `undefined` when the block cannot be walked.
+ * The orientation an EXIF block (a TIFF structure) gives: the image's IFD's, or its
+ * thumbnail's when the image's has none or says upright, so that a file any reader could
+ * take for rotated never reads as upright here. 1 when neither has one, `undefined` when the
+ * block cannot be walked.
  */
 function exifOrientation(tiff: Buffer): number | undefined {
   if (tiff.length < 8) return undefined;
@@ -94,7 +95,7 @@ function exifOrientation(tiff: Buffer): number | undefined {
       const entry = ifd + 2 + i * 12;
       if (u16(entry) !== ORIENTATION_TAG) continue;
       const value = u16(entry + 8);
-      // The image's own IFD decides; the thumbnail's counts only when the image's has none.
+      // The image's own IFD decides, unless it says upright (or nothing) and the thumbnail's does not.
       if (n === 0 || orientation === 1) orientation = value;
     }
     ifd = u32(ifd + 2 + entries * 12);

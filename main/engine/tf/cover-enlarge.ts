@@ -120,10 +120,10 @@ function roundHalfAway(x: number): number {
 
 /**
  * `rgb` (`width`×`height`×3 bytes) enlarged and centre-cropped to `size`×`size`×3, or null
- * when `planCoverEnlarge` has no plan for it (the caller lets sharp resize).
+ * when `planCoverEnlarge` has no plan for it (the caller lets sharp resize). A caller that
+ * already made the plan for these sizes passes it.
  */
-export function coverEnlarge(rgb: Uint8Array, width: number, height: number, size: number): Uint8Array | null {
-  const plan = planCoverEnlarge(width, height, size);
+export function coverEnlarge(rgb: Uint8Array, width: number, height: number, size: number, plan = planCoverEnlarge(width, height, size)): Uint8Array | null {
   if (!plan) return null;
   const { columns, rows } = plan;
   const stride = size * 3;

@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import { GraftError } from '../errors';
 import { isSrgbProfile } from '../importer/icc';
 import { readJpegHeader, type JpegHeader } from '../importer/jpeg-header';
-import { coverEnlarge, planCoverEnlarge } from './cover-enlarge';
+import { coverEnlarge, planCoverEnlarge, type EnlargePlan } from './cover-enlarge';
 import type { Tf } from './runtime';
 import { availableCores } from '../cores';
 
@@ -43,7 +43,7 @@ export type ImageSource = string | Buffer;
  */
 export async function decodeForNetwork(source: ImageSource, inputSize: number, options: PreprocessOptions = {}): Promise<Uint8Array> {
   let data: Buffer;
-  let enlarge: { width: number; height: number } | undefined;
+  let enlarge: { header: JpegHeader; plan: EnlargePlan } | undefined;
   await decodeSlot();
   try {
     const bytes = typeof source === 'string' ? await fs.promises.readFile(source) : source;
@@ -60,12 +60,14 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
     // side share the cores, and then the fewer cycles of cover-enlarge.ts win: 6.5 -> 5.4 ms
     // of CPU per flower at 320 px, four at a time.
     const alone = decoding === 1 && DECODE_SLOTS > 1;
-    if (header && !alone && enlargesHere(header, icc, ignoreIcc, inputSize)) {
+    const plan = header && !alone ? enlargePlan(header, icc, ignoreIcc, inputSize) : null;
+    if (header && plan) {
       // Only decoded here; cover-enlarge.ts enlarges it, to the same bytes libvips would give.
       const raw = await sharp(bytes, decode).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      const { width, height, channels } = raw.info;
+      if (channels !== 3 || width !== header.width || height !== header.height) throw new Error(`unexpected decode (${width}×${height}, ${channels} channels)`);
       data = raw.data;
-      enlarge = { width: raw.info.width, height: raw.info.height };
-      if (raw.info.channels !== 3 || data.length !== enlarge.width * enlarge.height * 3) throw new Error(`unexpected decode (${raw.info.channels} channels)`);
+      enlarge = { header, plan };
     } else {
       if (alone) sharp.concurrency(DECODE_SLOTS);
       const pipeline = sharp(bytes, decode)
@@ -89,8 +91,7 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
     releaseDecodeSlot();
   }
   if (enlarge) {
-    const enlarged = coverEnlarge(data, enlarge.width, enlarge.height, inputSize);
-    if (!enlarged) throw new GraftError('bad_image', `${label(source)} decoded to an unexpected size (${enlarge.width}×${enlarge.height}).`);
+    const enlarged = coverEnlarge(data, enlarge.header.width, enlarge.header.height, inputSize, enlarge.plan)!;
     data = Buffer.from(enlarged.buffer, enlarged.byteOffset, enlarged.byteLength);
   }
   const expected = inputSize * inputSize * 3;
@@ -103,15 +104,16 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
 }
 
 /**
- * Whether a JPEG takes the fast route: decoded by sharp, enlarged by cover-enlarge.ts.
+ * The enlargement plan when a JPEG takes the fast route (decoded by sharp, enlarged by
+ * cover-enlarge.ts), else null.
  * Only when the full pipeline would do nothing but that: three components (no grey, no
  * CMYK), upright, no colour conversion (no profile, or an sRGB one), and a short side
  * smaller than the input size, so that libvips enlarges the photo rather than reducing it
  * (two thirds of the flowers at 320 px).
  */
-function enlargesHere(header: JpegHeader, icc: Uint8Array | undefined, ignoreIcc: boolean, inputSize: number): boolean {
-  if (header.components !== 3 || header.orientation !== 1 || (icc && !ignoreIcc)) return false;
-  return planCoverEnlarge(header.width, header.height, inputSize) !== null;
+function enlargePlan(header: JpegHeader, icc: Uint8Array | undefined, ignoreIcc: boolean, inputSize: number): EnlargePlan | null {
+  if (header.components !== 3 || header.orientation !== 1 || (icc && !ignoreIcc)) return null;
+  return planCoverEnlarge(header.width, header.height, inputSize);
 }
 
 /**
