@@ -6,7 +6,7 @@ import { folderClassOf, isHiddenName, isImageFileName, sniffFormat } from '../..
 import { iccDescription, isSrgbProfile } from '../../main/engine/importer/icc';
 import { readJpegHeader } from '../../main/engine/importer/jpeg-header';
 import { pathRange } from '../../main/engine/catalogue/import-records';
-import { describeDecodeFailure } from '../../main/engine/importer/decode';
+import { describeDecodeFailure, thumbnailFromBytes } from '../../main/engine/importer/decode';
 
 describe('import candidates', () => {
   it('takes image extensions in any case and nothing else', () => {
@@ -124,6 +124,38 @@ describe('readJpegHeader', () => {
     const damaged = Buffer.from(rotated);
     damaged.writeUInt32BE(0xfffffff0, exif + 6 + 4);
     assert.equal(readJpegHeader(damaged), undefined, 'IFD offset past the end');
+  });
+});
+
+describe('import facts', () => {
+  it('are the same as libvips says, whether they come from the JPEG header or from sharp', async () => {
+    const base = sharp({ create: { width: 30, height: 20, channels: 3, background: '#336699' } });
+    const cases: Record<string, Buffer> = {
+      plain: await base.clone().jpeg().toBuffer(),
+      // Not upright: sharp is asked, and the displayed size is turned.
+      rotated: await base.clone().withMetadata({ orientation: 6 }).jpeg().toBuffer(),
+      mirrored: await base.clone().withMetadata({ orientation: 2 }).jpeg().toBuffer(),
+      grey: await base.clone().toColourspace('b-w').jpeg().toBuffer(),
+      cmyk: await base.clone().toColourspace('cmyk').jpeg().toBuffer(),
+      displayP3: await base.clone().withIccProfile('p3').jpeg().toBuffer(),
+      progressive: await base.clone().jpeg({ progressive: true }).toBuffer(),
+      png: await base.clone().png().toBuffer(),
+    };
+    for (const [name, bytes] of Object.entries(cases)) {
+      const facts = await thumbnailFromBytes(bytes);
+      const meta = await sharp(bytes).metadata();
+      const shown = meta.autoOrient ?? { width: meta.width, height: meta.height };
+      assert.deepEqual([facts.width, facts.height], [shown.width, shown.height], name);
+      const thumbnail = await sharp(facts.thumbnail).metadata();
+      assert.deepEqual([thumbnail.width, thumbnail.height], [shown.width, shown.height], `${name}: thumbnail`);
+    }
+  });
+
+  it('refuse a JPEG whose frame declares no height', async () => {
+    const jpeg = Buffer.from(await sharp({ create: { width: 30, height: 20, channels: 3, background: '#336699' } }).jpeg().toBuffer());
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    jpeg.writeUInt16BE(0, sof + 5);
+    await assert.rejects(thumbnailFromBytes(jpeg), (err: Error & { reason?: string }) => /declares no size/.test(err.reason ?? ''));
   });
 });
 
