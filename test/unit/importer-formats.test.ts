@@ -100,24 +100,33 @@ describe('ICC profiles', () => {
   });
 });
 
+/** A 30×20 image to encode in the tests' variants. */
+function smallImage(): sharp.Sharp {
+  return sharp({ create: { width: 30, height: 20, channels: 3, background: '#336699' } });
+}
+
+/** JPEGs whose headers differ in each way the header reader and the importer care about. */
+async function jpegVariants(): Promise<Record<string, Buffer>> {
+  return {
+    plain: await smallImage().jpeg().toBuffer(),
+    rotated: await smallImage().withMetadata({ orientation: 6 }).jpeg().toBuffer(),
+    mirrored: await smallImage().withMetadata({ orientation: 2 }).jpeg().toBuffer(),
+    grey: await smallImage().toColourspace('b-w').jpeg().toBuffer(),
+    cmyk: await smallImage().toColourspace('cmyk').jpeg().toBuffer(),
+    progressive: await smallImage().jpeg({ progressive: true }).toBuffer(),
+  };
+}
+
 describe('readJpegHeader', () => {
   it('reads size, components and EXIF orientation as libvips does', async () => {
-    const base = sharp({ create: { width: 30, height: 20, channels: 3, background: '#336699' } });
-    const cases: Record<string, Buffer> = {
-      plain: await base.clone().jpeg().toBuffer(),
-      rotated: await base.clone().withMetadata({ orientation: 6 }).jpeg().toBuffer(),
-      mirrored: await base.clone().withMetadata({ orientation: 2 }).jpeg().toBuffer(),
-      grey: await base.clone().toColourspace('b-w').jpeg().toBuffer(),
-      cmyk: await base.clone().toColourspace('cmyk').jpeg().toBuffer(),
-      progressive: await base.clone().jpeg({ progressive: true }).toBuffer(),
-    };
+    const cases = await jpegVariants();
     for (const [name, bytes] of Object.entries(cases)) {
       const header = readJpegHeader(bytes);
       const meta = await sharp(bytes).metadata();
       assert.ok(header, name);
       assert.deepEqual([header.width, header.height, header.components, header.orientation], [meta.width, meta.height, meta.channels, meta.orientation ?? 1], name);
     }
-    assert.equal(readJpegHeader(await base.clone().png().toBuffer()), undefined, 'not a JPEG');
+    assert.equal(readJpegHeader(await smallImage().png().toBuffer()), undefined, 'not a JPEG');
     // An EXIF block cut short cannot be trusted to say "upright".
     const rotated = cases.rotated;
     const exif = rotated.indexOf(Buffer.from('Exif\0\0', 'latin1'));
@@ -129,17 +138,11 @@ describe('readJpegHeader', () => {
 
 describe('import facts', () => {
   it('are the same as libvips says, whether they come from the JPEG header or from sharp', async () => {
-    const base = sharp({ create: { width: 30, height: 20, channels: 3, background: '#336699' } });
-    const cases: Record<string, Buffer> = {
-      plain: await base.clone().jpeg().toBuffer(),
-      // Not upright: sharp is asked, and the displayed size is turned.
-      rotated: await base.clone().withMetadata({ orientation: 6 }).jpeg().toBuffer(),
-      mirrored: await base.clone().withMetadata({ orientation: 2 }).jpeg().toBuffer(),
-      grey: await base.clone().toColourspace('b-w').jpeg().toBuffer(),
-      cmyk: await base.clone().toColourspace('cmyk').jpeg().toBuffer(),
-      displayP3: await base.clone().withIccProfile('p3').jpeg().toBuffer(),
-      progressive: await base.clone().jpeg({ progressive: true }).toBuffer(),
-      png: await base.clone().png().toBuffer(),
+    // The rotated and mirrored ones, and the PNG, are asked of sharp; the displayed size is turned.
+    const cases = {
+      ...(await jpegVariants()),
+      displayP3: await smallImage().withIccProfile('p3').jpeg().toBuffer(),
+      png: await smallImage().png().toBuffer(),
     };
     for (const [name, bytes] of Object.entries(cases)) {
       const facts = await thumbnailFromBytes(bytes);
@@ -152,7 +155,7 @@ describe('import facts', () => {
   });
 
   it('refuse a JPEG whose frame declares no height', async () => {
-    const jpeg = Buffer.from(await sharp({ create: { width: 30, height: 20, channels: 3, background: '#336699' } }).jpeg().toBuffer());
+    const jpeg = Buffer.from(await smallImage().jpeg().toBuffer());
     const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
     jpeg.writeUInt16BE(0, sof + 5);
     await assert.rejects(thumbnailFromBytes(jpeg), (err: Error & { reason?: string }) => /declares no size/.test(err.reason ?? ''));
