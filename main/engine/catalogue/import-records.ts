@@ -51,6 +51,7 @@ export class CatalogueWriter {
   ) {
     this.stmt = {
       imageByHash: db.prepare(`SELECT id, class_id, conflict FROM images WHERE hash = ?`),
+      imageSizes: db.prepare(`SELECT DISTINCT bytes FROM images`).pluck(),
       fileByPath: db.prepare(`SELECT id, path, image_id, size, mtime_ms, missing, folder_class FROM files WHERE path = ?`),
       filesUnder: db.prepare(`SELECT id, path, image_id, size, mtime_ms, missing, folder_class FROM files WHERE path >= ? AND path < ?`),
       className: db.prepare(`SELECT name FROM classes WHERE id = ? AND deleted_at IS NULL`).pluck(),
@@ -80,6 +81,11 @@ export class CatalogueWriter {
 
   hasImage(hash: string): boolean {
     return this.stmt.imageByHash.get(hash) !== undefined;
+  }
+
+  /** The byte sizes of the catalogue's images (a file of any other size holds bytes it lacks). */
+  imageSizes(): Set<number> {
+    return new Set(this.stmt.imageSizes.all() as number[]);
   }
 
   /** Every recorded file under a folder (absolute, canonical), by path. */

@@ -7,7 +7,9 @@
  *    missing (never deleted: their labels and codes wait for them to come back).
  * 3. The rest are read, hashed (sha256) and, when their bytes are new, decoded and
  *    thumbnailed in the engine's worker threads (prepare-file.ts), several at a time so
- *    that every core is busy. Bytes already known (a duplicate) are not decoded twice.
+ *    that every core is busy. Bytes already known (a duplicate) are not decoded twice: a
+ *    file whose size no image has is read, hashed and decoded in one go, any other file is
+ *    hashed first.
  * 4. Results are committed in path order, a batch per transaction, so a kill loses
  *    at most the batch in flight, and "the first file" of a duplicate or a conflict
  *    is always the same one whatever the timing.
@@ -22,8 +24,9 @@ import { getStatus } from '../catalogue/status';
 import type { FileToRecord } from '../catalogue/import-records';
 import { CatalogueWriter, RecordError } from '../catalogue/import-records';
 import type { WorkerPool } from '../workers/worker-pool';
+import type { HashedFile, ThumbnailedFile } from '../workers/task-types';
 import type { Thumbnailed } from './decode';
-import { hashFile, thumbnailFile } from './prepare-file';
+import { hashFile, prepareFile, thumbnailFile } from './prepare-file';
 import type { ScannedFile, ScanResult } from './scan';
 import { scanFolder } from './scan';
 import { availableCores } from '../cores';
@@ -73,8 +76,18 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
   const work = {
     hash: (path: string) => (options.workers ? options.workers.run('hash-file', { path }) : hashFile({ path })),
     thumbnail: (path: string, hash: string) => (options.workers ? options.workers.run('thumbnail-file', { path, hash }) : thumbnailFile({ path, hash })),
+    hashAndThumbnail: (path: string) => (options.workers ? options.workers.run('prepare-file', { path }) : prepareFile({ path })),
   };
   const writer = new CatalogueWriter(db, started);
+  /**
+   * The byte sizes of the catalogue's images and of the files this import has sent to be
+   * prepared. A file of any other size cannot hold bytes either has, so one task reads,
+   * hashes and decodes it, saving a second read, hash and trip to a worker: importing the
+   * flowers took 0.1-1.0 s less in six runs side by side, and 8-13% less CPU in five of them
+   * (the same in one). A file of a size seen before is hashed first, so a moved or copied
+   * folder costs reads, not decodes. Either way the hash decides what is new.
+   */
+  const sizesSeen = writer.imageSizes();
   const recorded = writer.filesUnder(scan.root);
   const toProcess: ScannedFile[] = [];
   let unchanged = 0;
@@ -116,16 +129,21 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
 
   async function prepare(f: ScannedFile): Promise<Prepared> {
     const skip = (reason: string): Prepared => ({ kind: 'skip', skip: { path: f.path, reason } });
-    const hashed = await work.hash(f.path);
+    let hashed: HashedFile;
+    let decodedWith: ThumbnailedFile | undefined;
+    if (!sizesSeen.has(f.size)) {
+      sizesSeen.add(f.size);
+      const prepared = await work.hashAndThumbnail(f.path);
+      hashed = prepared;
+      if (prepared.ok) decodedWith = prepared.decoded;
+    } else hashed = await work.hash(f.path);
     if (!hashed.ok) return skip(hashed.reason);
     const { hash } = hashed;
     const file: FileToRecord = { path: f.path, folderClass: f.folderClass, size: hashed.size, mtimeMs: hashed.mtimeMs, hash };
     if (writer.hasImage(hash)) return { kind: 'file', file };
     let decoding = claims.get(hash);
     if (!decoding) {
-      decoding = work.thumbnail(f.path, hash).then((t) =>
-        t.ok ? { ok: true, decoded: { ...t.facts, thumbnail: Buffer.from(t.thumbnail.buffer, t.thumbnail.byteOffset, t.thumbnail.byteLength) } } : t,
-      );
+      decoding = decodedWith ? Promise.resolve(decodeOutcome(decodedWith)) : work.thumbnail(f.path, hash).then(decodeOutcome);
       claims.set(hash, decoding);
     }
     const outcome = await decoding;
@@ -213,6 +231,10 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
     cancelled,
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+function decodeOutcome(t: ThumbnailedFile): DecodeOutcome {
+  return t.ok ? { ok: true, decoded: { ...t.facts, thumbnail: Buffer.from(t.thumbnail.buffer, t.thumbnail.byteOffset, t.thumbnail.byteLength) } } : t;
 }
 
 function cancelledBeforeScan(db: Db, started: number): ImportSummary {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import type { HashedFile, TaskInput, ThumbnailedFile } from '../workers/task-types';
+import type { HashedFile, PreparedFile, TaskInput, ThumbnailedFile } from '../workers/task-types';
 import { describeDecodeFailure, ImageDecodeError, MAX_FILE_BYTES, thumbnailFromBytes } from './decode';
 import { errnoText } from './scan';
 
@@ -20,8 +20,19 @@ export async function thumbnailFile(input: TaskInput<'thumbnail-file'>): Promise
   if (!read.ok) return read;
   // The file changed since it was hashed: its recorded hash would not match its bytes.
   if (sha256(read.bytes) !== input.hash) return { ok: false, reason: 'it changed while being imported; import the folder again' };
+  return thumbnailOf(read.bytes);
+}
+
+/** Both of the above from one read: the hash and the thumbnail come from the same bytes. */
+export async function prepareFile(input: TaskInput<'prepare-file'>): Promise<PreparedFile> {
+  const read = await readWhole(input.path);
+  if (!read.ok) return read;
+  return { ok: true, size: read.bytes.length, mtimeMs: read.mtimeMs, hash: sha256(read.bytes), decoded: await thumbnailOf(read.bytes) };
+}
+
+async function thumbnailOf(bytes: Buffer): Promise<ThumbnailedFile> {
   try {
-    const { thumbnail, ...facts } = await thumbnailFromBytes(read.bytes);
+    const { thumbnail, ...facts } = await thumbnailFromBytes(bytes);
     return { ok: true, facts, thumbnail: new Uint8Array(thumbnail) };
   } catch (err) {
     return { ok: false, reason: err instanceof ImageDecodeError ? err.reason : describeDecodeFailure(err) };

@@ -71,6 +71,9 @@ export type HashedFile = { ok: true; size: number; mtimeMs: number; hash: string
 /** New bytes decoded: what the catalogue keeps (facts and thumbnail), or why they are not an image. */
 export type ThumbnailedFile = { ok: true; facts: ImageFacts; thumbnail: Uint8Array } | { ok: false; reason: string };
 
+/** A file read once, hashed and decoded: its hash and what decoding it gave, or why it cannot be read. */
+export type PreparedFile = { ok: true; size: number; mtimeMs: number; hash: string; decoded: ThumbnailedFile } | { ok: false; reason: string };
+
 export interface Tasks {
   /** Drops what earlier tasks left resident in this worker. */
   'release-residents': { input: Record<string, never>; output: null; event: never };
@@ -110,6 +113,8 @@ export interface Tasks {
   'hash-file': { input: { path: string }; output: HashedFile; event: never };
   /** Decodes a file and makes its thumbnail, checking it still holds the bytes hashed. */
   'thumbnail-file': { input: { path: string; hash: string }; output: ThumbnailedFile; event: never };
+  /** 'hash-file' and 'thumbnail-file' from one read, for a file whose bytes cannot be in the catalogue yet. */
+  'prepare-file': { input: { path: string }; output: PreparedFile; event: never };
   /** The large preview of an image file: orientation-corrected sRGB JPEG. */
   'render-preview': { input: { paths: string[]; longSide: number }; output: Uint8Array; event: never };
 }
