@@ -133,9 +133,9 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
     let decodedWith: ThumbnailedFile | undefined;
     if (!sizesSeen.has(f.size)) {
       sizesSeen.add(f.size);
-      const prepared = await work.hashAndThumbnail(f.path);
-      hashed = prepared;
-      if (prepared.ok) decodedWith = prepared.decoded;
+      const whole = await work.hashAndThumbnail(f.path);
+      hashed = whole;
+      if (whole.ok) decodedWith = whole.decoded;
     } else hashed = await work.hash(f.path);
     if (!hashed.ok) return skip(hashed.reason);
     const { hash } = hashed;
