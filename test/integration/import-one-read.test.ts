@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Db } from '../../main/engine/catalogue/open';
 import { openProject } from '../../main/engine/catalogue/open';
 import { importFolder } from '../../main/engine/importer';
-import { hashFile, prepareFile, thumbnailFile } from '../../main/engine/importer/prepare-file';
+import { hashFile, hashAndThumbnailFile, thumbnailFile } from '../../main/engine/importer/prepare-file';
 import type { WorkerPool } from '../../main/engine/workers/worker-pool';
 import * as fx from '../helpers/image-fixtures';
 import { tempDir } from '../helpers/paths';
@@ -25,9 +25,9 @@ describe('importing with one read where the bytes must be new', () => {
 
   /** The importer's worker tasks, run on this thread and counted by name. */
   const workers = {
-    run: (task: 'hash-file' | 'thumbnail-file' | 'prepare-file', input: { path: string; hash: string }) => {
+    run: (task: 'hash-file' | 'thumbnail-file' | 'hash-and-thumbnail-file', input: { path: string; hash: string }) => {
       counts.set(task, count(task) + 1);
-      return task === 'hash-file' ? hashFile(input) : task === 'thumbnail-file' ? thumbnailFile(input) : prepareFile(input);
+      return task === 'hash-file' ? hashFile(input) : task === 'thumbnail-file' ? thumbnailFile(input) : hashAndThumbnailFile(input);
     },
   } as unknown as WorkerPool;
 
@@ -55,7 +55,7 @@ describe('importing with one read where the bytes must be new', () => {
     const s = await importFolder(db, folder, { workers, concurrency: 4 });
     assert.deepEqual([s.added, s.newImages, s.duplicates.length, s.skipped.length], [4, 3, 1, 0]);
     // One file of each size in one read; the other two BMPs hashed first, and one of them decoded.
-    assert.deepEqual([count('prepare-file'), count('hash-file'), count('thumbnail-file')], [2, 2, 1]);
+    assert.deepEqual([count('hash-and-thumbnail-file'), count('hash-file'), count('thumbnail-file')], [2, 2, 1]);
     const colours = new Map<number, [number, number, number]>();
     for (const row of db.prepare(`SELECT class_id, thumbnail FROM images`).all() as Array<{ class_id: number; thumbnail: Buffer }>) {
       colours.set(row.class_id, await fx.meanColour(row.thumbnail));
@@ -73,6 +73,6 @@ describe('importing with one read where the bytes must be new', () => {
     counts.clear();
     const s = await importFolder(db, copy, { workers });
     assert.deepEqual([s.added, s.newImages], [4, 0]);
-    assert.deepEqual([count('prepare-file'), count('hash-file'), count('thumbnail-file')], [0, 4, 0]);
+    assert.deepEqual([count('hash-and-thumbnail-file'), count('hash-file'), count('thumbnail-file')], [0, 4, 0]);
   });
 });

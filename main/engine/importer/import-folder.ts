@@ -26,7 +26,7 @@ import { CatalogueWriter, RecordError } from '../catalogue/import-records';
 import type { WorkerPool } from '../workers/worker-pool';
 import type { HashedFile, ThumbnailedFile } from '../workers/task-types';
 import type { Thumbnailed } from './decode';
-import { hashFile, prepareFile, thumbnailFile } from './prepare-file';
+import { hashFile, hashAndThumbnailFile, thumbnailFile } from './prepare-file';
 import type { ScannedFile, ScanResult } from './scan';
 import { scanFolder } from './scan';
 import { availableCores } from '../cores';
@@ -76,7 +76,7 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
   const work = {
     hash: (path: string) => (options.workers ? options.workers.run('hash-file', { path }) : hashFile({ path })),
     thumbnail: (path: string, hash: string) => (options.workers ? options.workers.run('thumbnail-file', { path, hash }) : thumbnailFile({ path, hash })),
-    hashAndThumbnail: (path: string) => (options.workers ? options.workers.run('prepare-file', { path }) : prepareFile({ path })),
+    hashAndThumbnail: (path: string) => (options.workers ? options.workers.run('hash-and-thumbnail-file', { path }) : hashAndThumbnailFile({ path })),
   };
   const writer = new CatalogueWriter(db, started);
   /**

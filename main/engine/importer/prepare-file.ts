@@ -24,7 +24,7 @@ export async function thumbnailFile(input: TaskInput<'thumbnail-file'>): Promise
 }
 
 /** Both of the above from one read: the hash and the thumbnail come from the same bytes. */
-export async function prepareFile(input: TaskInput<'prepare-file'>): Promise<PreparedFile> {
+export async function hashAndThumbnailFile(input: TaskInput<'hash-and-thumbnail-file'>): Promise<PreparedFile> {
   const read = await readWhole(input.path);
   if (!read.ok) return read;
   return { ok: true, size: read.bytes.length, mtimeMs: read.mtimeMs, hash: sha256(read.bytes), decoded: await thumbnailOf(read.bytes) };

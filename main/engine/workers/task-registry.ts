@@ -28,7 +28,7 @@ const loaders: { [K in TaskName]: () => TaskFunction<K> } = {
   'predict-exported': () => require('../export/exported-model').predictExported,
   'hash-file': () => require('../importer/prepare-file').hashFile,
   'thumbnail-file': () => require('../importer/prepare-file').thumbnailFile,
-  'prepare-file': () => require('../importer/prepare-file').prepareFile,
+  'hash-and-thumbnail-file': () => require('../importer/prepare-file').hashAndThumbnailFile,
   'render-preview': () => require('../images/render-preview').renderPreviewTask,
 };
 

@@ -114,7 +114,7 @@ export interface Tasks {
   /** Decodes a file and makes its thumbnail, checking it still holds the bytes hashed. */
   'thumbnail-file': { input: { path: string; hash: string }; output: ThumbnailedFile; event: never };
   /** 'hash-file' and 'thumbnail-file' from one read, for a file whose bytes cannot be in the catalogue yet. */
-  'prepare-file': { input: { path: string }; output: PreparedFile; event: never };
+  'hash-and-thumbnail-file': { input: { path: string }; output: PreparedFile; event: never };
   /** The large preview of an image file: orientation-corrected sRGB JPEG. */
   'render-preview': { input: { paths: string[]; longSide: number }; output: Uint8Array; event: never };
 }
