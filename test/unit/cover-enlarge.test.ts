@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -110,9 +112,34 @@ describe('cover-enlarge (libvips enlargement, reproduced)', () => {
       small.push({ file, bytes, reference: await reference(bytes, 320) });
     }
     assert.ok(small.length >= 30, `${small.length} of ${files.length} photos enlarged`);
-    // Several at once, as codes are computed: a decode alone goes through libvips whole.
-    const decoded = await Promise.all(small.map((s) => decodeForNetwork(s.bytes, 320)));
-    small.forEach((s, i) => assert.equal(Buffer.compare(Buffer.from(decoded[i]), s.reference), 0, `${path.basename(s.file)}: first difference at ${firstDifference(decoded[i], s.reference)}`));
+    // Several at once, as codes are computed, and one at a time, as the prediction pane decodes.
+    const together = await Promise.all(small.map((s) => decodeForNetwork(s.bytes, 320)));
+    const alone: Uint8Array[] = [];
+    for (const s of small.slice(0, 5)) alone.push(await decodeForNetwork(s.bytes, 320));
+    for (const [decoded, how] of [[together, 'together'], [alone, 'alone']] as const) {
+      decoded.forEach((d, i) => assert.equal(Buffer.compare(Buffer.from(d), small[i].reference), 0, `${path.basename(small[i].file)} (${how}): first difference at ${firstDifference(d, small[i].reference)}`));
+    }
+  });
+
+  it('leaves the enlarging to libvips, with the same bytes and a warning, where its WebAssembly cannot load', async () => {
+    const jpeg = await sharp(noise(120, 70, 5), { raw: { width: 120, height: 70, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    // A process whose WebAssembly refuses every module, as a runtime without SIMD would.
+    const script = `
+      WebAssembly.Module = function () { throw new Error('no SIMD here'); };
+      const { decodeForNetwork } = require(${JSON.stringify(path.join(__dirname, '../../main/engine/tf/preprocess.js'))});
+      const { coverEnlarge } = require(${JSON.stringify(path.join(__dirname, '../../main/engine/tf/cover-enlarge.js'))});
+      const chunks = [];
+      process.stdin.on('data', (c) => chunks.push(c)).on('end', async () => {
+        const decoded = await decodeForNetwork(Buffer.concat(chunks), 96);
+        const direct = coverEnlarge(new Uint8Array(30 * 20 * 3), 30, 20, 96);
+        process.stdout.write(JSON.stringify({ sha256: require('node:crypto').createHash('sha256').update(decoded).digest('hex'), direct }));
+      });`;
+    const child = spawnSync(process.execPath, ['-e', script], { input: jpeg, encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    const result = JSON.parse(child.stdout) as { sha256: string; direct: null };
+    assert.equal(result.direct, null, 'no enlargement without its WebAssembly');
+    assert.equal(result.sha256, createHash('sha256').update(await reference(jpeg, 96)).digest('hex'));
+    assert.match(child.stderr, /Enlarging small photos through libvips, more slowly: cover-enlarge\.wasm did not load \(no SIMD here\)/);
   });
 
   it('leaves to sharp the photos it would decode differently: rotated, grey, CMYK, wide-gamut', async () => {

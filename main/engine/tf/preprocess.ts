@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import { GraftError } from '../errors';
 import { isSrgbProfile } from '../importer/icc';
 import { readJpegHeader, type JpegHeader } from '../importer/jpeg-header';
-import { coverEnlarge, planCoverEnlarge, type EnlargePlan } from './cover-enlarge';
+import { canCoverEnlarge, coverEnlarge, planCoverEnlarge, type EnlargePlan } from './cover-enlarge';
 import type { Tf } from './runtime';
 import { availableCores } from '../cores';
 
@@ -55,12 +55,9 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
     // a change of at most a few levels in 12 of the 1,806 flowers (importer/icc.ts).
     const ignoreIcc = isSrgbProfile(icc);
     const decode = { failOn: 'truncated', limitInputPixels: 268_402_689, ignoreIcc } as const;
-    // A decode alone (a photo dropped on the prediction pane) is as quick or quicker through
-    // libvips on every core (4.7-6.0 against 5.8-6.2 ms for a flower here); decodes side by
-    // side share the cores, and then the fewer cycles of cover-enlarge.ts win: 6.5 -> 5.4 ms
-    // of CPU per flower at 320 px, four at a time.
-    const alone = decoding === 1 && DECODE_SLOTS > 1;
-    const plan = header && !alone ? enlargePlan(header, icc, ignoreIcc, inputSize) : null;
+    // Enlarging through cover-enlarge.ts wins alone too (a photo dropped on the prediction
+    // pane): 2.6-3.3 ms per small flower, against 5.0-5.3 through libvips on two threads.
+    const plan = header ? enlargePlan(header, icc, ignoreIcc, inputSize) : null;
     if (header && plan) {
       // Only decoded here; cover-enlarge.ts enlarges it, to the same bytes libvips would give.
       const raw = await sharp(bytes, decode).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -69,6 +66,8 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
       data = raw.data;
       enlarge = { header, plan };
     } else {
+      // A decode alone may use every core (see SHARP_THREADS).
+      const alone = decoding === 1 && DECODE_SLOTS > 1;
       if (alone) sharp.concurrency(DECODE_SLOTS);
       const pipeline = sharp(bytes, decode)
         .rotate() // EXIF orientation, so portrait photos are seen upright
@@ -109,10 +108,11 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
  * Only when the full pipeline would do nothing but that: three components (no grey, no
  * CMYK), upright, no colour conversion (no profile, or an sRGB one), and a short side
  * smaller than the input size, so that libvips enlarges the photo rather than reducing it
- * (two thirds of the flowers at 320 px).
+ * (two thirds of the flowers at 320 px). And only where cover-enlarge.ts's WebAssembly
+ * loaded (else libvips enlarges: the same bytes, more slowly).
  */
 function enlargePlan(header: JpegHeader, icc: Uint8Array | undefined, ignoreIcc: boolean, inputSize: number): EnlargePlan | null {
-  if (header.components !== 3 || header.orientation !== 1 || (icc && !ignoreIcc)) return null;
+  if (header.components !== 3 || header.orientation !== 1 || (icc && !ignoreIcc) || !canCoverEnlarge()) return null;
   return planCoverEnlarge(header.width, header.height, inputSize);
 }
 
