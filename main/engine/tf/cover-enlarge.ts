@@ -180,11 +180,6 @@ interface EnlargePasses {
   enlarge_columns(across: number, size: number, rows: number, out: number): void;
 }
 
-/**
- * This thread's instance of cover-enlarge.wasm (each thread compiles its own; its memory
- * grows to the largest photo seen, about 2 MB at 320 px), or null when it cannot load: the
- * photos then take libvips' route, and the reason is told once.
- */
 let passes: EnlargePasses | null | undefined;
 
 /** Whether `coverEnlarge` can run on this thread (it loads the WebAssembly passes once). */
@@ -192,6 +187,11 @@ export function canCoverEnlarge(): boolean {
   return enlargePasses() !== null;
 }
 
+/**
+ * This thread's instance of cover-enlarge.wasm (each thread compiles its own; its memory
+ * grows to the largest photo seen, about 2 MB at 320 px), or null when it cannot load: the
+ * photos then take libvips' route, and the reason is told once.
+ */
 function enlargePasses(): EnlargePasses | null {
   if (passes !== undefined) return passes;
   try {
