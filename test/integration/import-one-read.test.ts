@@ -67,6 +67,20 @@ describe('importing with one read where the bytes must be new', () => {
     assert.ok(b2 > 180 && r2 < 60, `blue's thumbnail is blue (${r2}, ${b2})`);
   });
 
+  it('decodes identical new files once, even when they are read side by side', async () => {
+    // A size no image has: the first file takes the one read, its copy is hashed meanwhile.
+    const twins = path.join(tmp.dir, 'twins');
+    const bytes = fx.bmp24(24, 24, () => [20, 200, 20]);
+    for (const name of ['a.bmp', 'b.bmp']) {
+      fs.mkdirSync(path.join(twins, 'green'), { recursive: true });
+      fs.writeFileSync(path.join(twins, 'green', name), bytes);
+    }
+    counts.clear();
+    const s = await importFolder(db, twins, { workers, concurrency: 4 });
+    assert.deepEqual([s.added, s.newImages, s.duplicates.length], [2, 1, 1]);
+    assert.deepEqual([count('hash-and-thumbnail-file'), count('hash-file'), count('thumbnail-file')], [1, 1, 0]);
+  });
+
   it('decodes nothing when the same bytes come in from another folder', async () => {
     const copy = path.join(tmp.dir, 'copied');
     fs.cpSync(folder, copy, { recursive: true });

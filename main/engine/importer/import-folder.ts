@@ -127,28 +127,41 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
    */
   const claims = new Map<string, Promise<DecodeOutcome>>();
 
+  /**
+   * Files read in one go, by size, until their bytes are claimed: a file of the same size
+   * that is hashed meanwhile may hold the very same bytes, and waits so as not to decode them twice.
+   */
+  const oneReads = new Map<number, Promise<void>>();
+
   async function prepare(f: ScannedFile): Promise<Prepared> {
+    if (sizesSeen.has(f.size)) {
+      const hashed = await work.hash(f.path);
+      await oneReads.get(f.size);
+      return claim(f, hashed);
+    }
+    sizesSeen.add(f.size);
+    // Wrapped so that `claimed` settles as soon as the bytes are claimed, not when they are decoded.
+    const claimed = work.hashAndThumbnail(f.path).then((whole) => ({ prepared: claim(f, whole, whole.ok ? whole.decoded : undefined) }));
+    oneReads.set(f.size, claimed.then(() => undefined, () => undefined));
+    return (await claimed).prepared;
+  }
+
+  /**
+   * A hashed file: bytes the catalogue has, or new bytes, claimed at once so that every file
+   * holding them waits for one decode (`decoded`, when the file's own task already did it).
+   */
+  function claim(f: ScannedFile, hashed: HashedFile, decoded?: ThumbnailedFile): Prepared | Promise<Prepared> {
     const skip = (reason: string): Prepared => ({ kind: 'skip', skip: { path: f.path, reason } });
-    let hashed: HashedFile;
-    let decodedWith: ThumbnailedFile | undefined;
-    if (!sizesSeen.has(f.size)) {
-      sizesSeen.add(f.size);
-      const whole = await work.hashAndThumbnail(f.path);
-      hashed = whole;
-      if (whole.ok) decodedWith = whole.decoded;
-    } else hashed = await work.hash(f.path);
     if (!hashed.ok) return skip(hashed.reason);
     const { hash } = hashed;
     const file: FileToRecord = { path: f.path, folderClass: f.folderClass, size: hashed.size, mtimeMs: hashed.mtimeMs, hash };
     if (writer.hasImage(hash)) return { kind: 'file', file };
     let decoding = claims.get(hash);
     if (!decoding) {
-      decoding = decodedWith ? Promise.resolve(decodeOutcome(decodedWith)) : work.thumbnail(f.path, hash).then(decodeOutcome);
+      decoding = decoded ? Promise.resolve(decodeOutcome(decoded)) : work.thumbnail(f.path, hash).then(decodeOutcome);
       claims.set(hash, decoding);
     }
-    const outcome = await decoding;
-    if (!outcome.ok) return skip(outcome.reason);
-    return { kind: 'file', file: { ...file, decoded: outcome.decoded } };
+    return decoding.then((outcome) => (outcome.ok ? { kind: 'file', file: { ...file, decoded: outcome.decoded } } : skip(outcome.reason)));
   }
 
   // Prepared results wait here until every earlier one is ready, then commit in order.
