@@ -8,9 +8,10 @@
  * computes each enlarged pixel from its 4×4 neighbours one at a time: 4.5 ms of a 6.4 ms
  * decode on one core. Its interpolator rounds each row of the 4×4 stencil before it
  * combines the rows, so the same result comes from two passes, one along the rows and one
- * down the columns, each output value taking 4 products instead of 20: 2.3 ms here in
- * JavaScript. The passes now run in WebAssembly SIMD (cover-enlarge.wat), several values
- * per instruction: 0.5 ms; this module plans them and lays out their memory.
+ * down the columns, each output value taking 4 products instead of 20: 2.3-3.5 ms per flower
+ * in JavaScript, depending on the machine. The passes now run in WebAssembly SIMD
+ * (cover-enlarge.wat), several values per instruction: 0.5 ms on the machine where
+ * JavaScript took 3.1-3.5. This module plans them and lays out their memory.
  * The codes cached by earlier versions stay valid because not one value changes; a test
  * compares this with sharp on real photos and on many sizes, and fails if an upgraded
  * libvips enlarges differently.
