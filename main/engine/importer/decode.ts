@@ -130,6 +130,38 @@ export async function thumbnailFromBytes(bytes: Buffer): Promise<Thumbnailed> {
   });
 }
 
+/** An image decoded whole: its facts and its upright RGB bytes. */
+export interface DecodedWhole extends ImageFacts {
+  rgb: Buffer;
+}
+
+/**
+ * The image decoded whole to RGB bytes, with the same guards and reasons as the thumbnail.
+ * Only for images whose pipeline is nothing but a decode (an upright three-component JPEG
+ * without a colour profile to apply): the importer then makes the thumbnail and the
+ * networks' inputs from one decode. Throws ImageDecodeError.
+ */
+export async function decodeWhole(bytes: Buffer): Promise<DecodedWhole> {
+  return withClearReason(bytes, async () => {
+    const { image, facts } = await openImage(bytes);
+    let raw: { data: Buffer; info: sharp.OutputInfo };
+    try {
+      raw = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    } catch (err) {
+      throw new ImageDecodeError(describeDecodeFailure(err, facts.format));
+    }
+    const { width, height, channels } = raw.info;
+    if (channels !== 3 || width !== facts.width || height !== facts.height) throw new ImageDecodeError(`cannot be decoded: unexpected ${width}×${height} image with ${channels} channels`);
+    return { ...facts, rgb: raw.data };
+  });
+}
+
+/** `thumbnailFromBytes` for an image `decodeWhole` decoded: the same thumbnail, without a second decode. */
+export async function thumbnailFromDecoded(decoded: DecodedWhole): Promise<Buffer> {
+  const { rgb, width, height, format } = decoded;
+  return renderJpeg(sharp(rgb, { raw: { width, height, channels: 3 } }), format, THUMBNAIL_SIZE, 80);
+}
+
 /** An orientation-corrected sRGB JPEG of the image, long side at most `longSide`. */
 export async function jpegFromBytes(bytes: Buffer, longSide = PREVIEW_SIZE, quality = 85): Promise<Buffer> {
   return withClearReason(bytes, async () => {

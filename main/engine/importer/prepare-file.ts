@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { HashedFile, PreparedFile, TaskInput, ThumbnailedFile } from '../workers/task-types';
+import { thumbnailAndInputs } from '../tf/import-decode';
 import { describeDecodeFailure, ImageDecodeError, MAX_FILE_BYTES, thumbnailFromBytes } from './decode';
 import { errnoText } from './scan';
 
@@ -20,18 +21,24 @@ export async function thumbnailFile(input: TaskInput<'thumbnail-file'>): Promise
   if (!read.ok) return read;
   // The file changed since it was hashed: its recorded hash would not match its bytes.
   if (sha256(read.bytes) !== input.hash) return { ok: false, reason: 'it changed while being imported; import the folder again' };
-  return thumbnailOf(read.bytes);
+  return thumbnailOf(read.bytes, input.networkSizes);
 }
 
 /** Both of the above from one read: the hash and the thumbnail come from the same bytes. */
 export async function hashAndThumbnailFile(input: TaskInput<'hash-and-thumbnail-file'>): Promise<PreparedFile> {
   const read = await readWhole(input.path);
   if (!read.ok) return read;
-  return { ok: true, size: read.bytes.length, mtimeMs: read.mtimeMs, hash: sha256(read.bytes), decoded: await thumbnailOf(read.bytes) };
+  return { ok: true, size: read.bytes.length, mtimeMs: read.mtimeMs, hash: sha256(read.bytes), decoded: await thumbnailOf(read.bytes, input.networkSizes) };
 }
 
-async function thumbnailOf(bytes: Buffer): Promise<ThumbnailedFile> {
+/** With `networkSizes`, the networks' inputs too, from the same decode when it can (tf/import-decode.ts). */
+async function thumbnailOf(bytes: Buffer, networkSizes?: number[]): Promise<ThumbnailedFile> {
   try {
+    if (networkSizes?.length) {
+      const { thumbnailed, inputs } = await thumbnailAndInputs(bytes, networkSizes);
+      const { thumbnail, ...facts } = thumbnailed;
+      return { ok: true, facts, thumbnail: new Uint8Array(thumbnail), ...(inputs ? { inputs } : {}) };
+    }
     const { thumbnail, ...facts } = await thumbnailFromBytes(bytes);
     return { ok: true, facts, thumbnail: new Uint8Array(thumbnail) };
   } catch (err) {

@@ -19,6 +19,7 @@ import { GraftError } from '../errors';
 import { isSrgbProfile } from '../importer/icc';
 import { readJpegHeader, type JpegHeader } from '../importer/jpeg-header';
 import { canCoverEnlarge, coverEnlarge, planCoverEnlarge, type EnlargePlan } from './cover-enlarge';
+import { rgbAsTiff } from './raw-tiff';
 import type { Tf } from './runtime';
 import { availableCores } from '../cores';
 
@@ -100,6 +101,37 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
   const rgb = new Uint8Array(data.buffer, data.byteOffset, data.length);
   if (options.flip) mirrorRows(rgb, inputSize);
   return rgb;
+}
+
+/**
+ * Whether `networkInputFromDecoded`, given this JPEG decoded whole, gives exactly what
+ * `decodeForNetwork` gives for the file: the importer then decodes a new photo once for its
+ * thumbnail and the networks. The full pipeline must do nothing but decode and resize it:
+ * three components, upright, no colour conversion (no profile, or an sRGB one), and no
+ * shrink-on-load (sharp shrinks a JPEG while decoding it from a factor of 3 on; below 2 is
+ * safe). Where cover-enlarge.ts cannot load, libvips enlarges, and only decoding the file
+ * is known to give its bytes.
+ */
+export function sharesDecode(header: JpegHeader, inputSize: number): boolean {
+  if (header.components !== 3 || header.orientation !== 1) return false;
+  if (header.icc && !isSrgbProfile(header.icc)) return false;
+  if (Math.min(header.width, header.height) >= 2 * inputSize) return false;
+  return canCoverEnlarge() || planCoverEnlarge(header.width, header.height, inputSize) === null;
+}
+
+/**
+ * An image `sharesDecode` accepted, decoded whole to RGB bytes → its network input at
+ * `inputSize`, the same bytes as `decodeForNetwork` of its file (compared on every flower
+ * at 224 and 320 px): enlarged by cover-enlarge.ts, or reduced by libvips from an
+ * uncompressed TIFF of the pixels (raw-tiff.ts says why not from raw memory).
+ */
+export async function networkInputFromDecoded(rgb: Uint8Array, width: number, height: number, inputSize: number): Promise<Uint8Array> {
+  const plan = planCoverEnlarge(width, height, inputSize);
+  let data: Uint8Array | null;
+  if (plan) data = coverEnlarge(rgb, width, height, inputSize, plan);
+  else data = await sharp(rgbAsTiff(rgb, width, height)).resize(inputSize, inputSize, { fit: 'cover', position: 'centre' }).raw({ depth: 'uchar' }).toBuffer();
+  if (!data || data.length !== inputSize * inputSize * 3) throw new Error(`could not prepare a ${width}×${height} image for the network at ${inputSize} px`);
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
 /**

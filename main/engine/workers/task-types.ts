@@ -68,8 +68,11 @@ export interface PredictCodesOutput {
 /** A file as the importer first sees it: its size and content hash, or why it cannot be read. */
 export type HashedFile = { ok: true; size: number; mtimeMs: number; hash: string } | { ok: false; reason: string };
 
-/** New bytes decoded: what the catalogue keeps (facts and thumbnail), or why they are not an image. */
-export type ThumbnailedFile = { ok: true; facts: ImageFacts; thumbnail: Uint8Array } | { ok: false; reason: string };
+/**
+ * New bytes decoded: what the catalogue keeps (facts and thumbnail), or why they are not an
+ * image; with the networks' inputs (RGB bytes per size asked for) when the task was given sizes.
+ */
+export type ThumbnailedFile = { ok: true; facts: ImageFacts; thumbnail: Uint8Array; inputs?: Uint8Array[] } | { ok: false; reason: string };
 
 /** A file read once, hashed and decoded: its hash and what decoding it gave, or why it cannot be read. */
 export type PreparedFile = { ok: true; size: number; mtimeMs: number; hash: string; decoded: ThumbnailedFile } | { ok: false; reason: string };
@@ -112,9 +115,9 @@ export interface Tasks {
   /** Reads and hashes a file (the importer then decodes only bytes the catalogue lacks). */
   'hash-file': { input: { path: string }; output: HashedFile; event: never };
   /** Decodes a file and makes its thumbnail, checking it still holds the bytes hashed. */
-  'thumbnail-file': { input: { path: string; hash: string }; output: ThumbnailedFile; event: never };
+  'thumbnail-file': { input: { path: string; hash: string; networkSizes?: number[] }; output: ThumbnailedFile; event: never };
   /** 'hash-file' and 'thumbnail-file' from one read, for a file whose bytes cannot be in the catalogue yet. */
-  'hash-and-thumbnail-file': { input: { path: string }; output: PreparedFile; event: never };
+  'hash-and-thumbnail-file': { input: { path: string; networkSizes?: number[] }; output: PreparedFile; event: never };
   /** The large preview of an image file: orientation-corrected sRGB JPEG. */
   'render-preview': { input: { paths: string[]; longSide: number }; output: Uint8Array; event: never };
 }
