@@ -21,6 +21,7 @@ import { startBackbone, type BackboneRunner } from '../inference/backbone-runner
 import { inferenceChoice } from '../inference/inference-runtime';
 import { PixelSlabs } from '../inference/pixel-slabs';
 import { decodeForNetwork, mirrorRows } from '../tf/preprocess';
+import { embedImages } from './embed-images';
 import { getBackbone, type BackboneSpec } from '../tf/registry';
 import { getTf } from '../tf/runtime';
 import { resolveWeights, type DownloadProgress } from '../tf/weights';
@@ -176,7 +177,6 @@ async function runPass(
     );
     for (const part of parts) {
       const size = part.spec.inputSize;
-      const per = size * size * 3;
       const jobs: Array<{ imageId: number; view: View; rgb: Uint8Array }> = [];
       let failedCodes = 0;
       for (const id of ids) {
@@ -200,16 +200,8 @@ async function runPass(
       progressed(failedCodes);
       for (let start = 0; start < jobs.length; start += batchSize) {
         const chunk = jobs.slice(start, start + batchSize);
-        const pixels = slabs.take(chunk.length * per);
-        chunk.forEach((j, i) => pixels.set(j.rgb, i * per));
-        let codes: Float32Array;
-        try {
-          codes = await part.runner!.embed(pixels, chunk.length);
-        } finally {
-          slabs.give(pixels);
-        }
-        const dim = codes.length / chunk.length;
-        const rows: CodeRow[] = chunk.map((j, i) => ({ imageId: j.imageId, backbone: part.spec.id, view: j.view, data: codes.slice(i * dim, (i + 1) * dim) }));
+        const codes = await embedImages(part.runner!, slabs, chunk.map((j) => j.rgb), size, batchSize);
+        const rows: CodeRow[] = chunk.map((j, i) => ({ imageId: j.imageId, backbone: part.spec.id, view: j.view, data: codes[i] }));
         writeCodes(db, rows);
         part.computed += rows.length;
         const tensors = part.runner!.numTensors;
