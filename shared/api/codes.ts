@@ -128,8 +128,8 @@ export interface RuntimeInfo extends RuntimeReport {
   cacheDir: string;
 }
 
-const backboneId = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Backbone ids use letters, digits, dots, dashes and underscores');
-const view = z.enum(VIEWS);
+export const backboneId = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Backbone ids use letters, digits, dots, dashes and underscores');
+export const view = z.enum(VIEWS);
 
 export const codesMethods = {
   'runtime.info': method(z.object({}), returns<RuntimeInfo>()),

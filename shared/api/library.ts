@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { classNameProblem } from '../class-names';
 import { method, returns } from '../contract';
+import { backboneId, view } from './codes';
 import type { RunningJob } from '../jobs';
 import type { ClassInfo, ImageInfo, LabelChangeResult, ProjectStatus, UndoResult } from '../types';
 
@@ -55,7 +56,15 @@ export const libraryMethods = {
   'import.check': method(z.object({ folder: z.string().min(1).max(4096) }), returns<ImportFolderCheck>()),
   /** Starts importing `folder` (resolved as import.check says); `folder` in the result is the one read. */
   'import.start': method(
-    z.object({ folder: z.string().min(1).max(4096) }),
+    z.object({
+      folder: z.string().min(1).max(4096),
+      /**
+       * The networks (and views) the next training run will use: their codes are computed
+       * from the same decode as each new photo's thumbnail, when ONNX Runtime runs them and
+       * their weights are on this machine. Without it, the import computes no codes.
+       */
+      codes: z.object({ backbones: z.array(backboneId).min(1).max(8), views: z.array(view).min(1).max(2).default(['center']) }).optional(),
+    }),
     returns<{ jobId: string; folder: string }>(),
   ),
 

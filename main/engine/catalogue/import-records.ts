@@ -83,6 +83,11 @@ export class CatalogueWriter {
     return this.stmt.imageByHash.get(hash) !== undefined;
   }
 
+  /** The id of the image with these bytes, if the catalogue has it. */
+  imageIdOf(hash: string): number | undefined {
+    return (this.stmt.imageByHash.get(hash) as { id: number } | undefined)?.id;
+  }
+
   /** The byte sizes of the catalogue's images (a file of any other size holds bytes it lacks). */
   imageSizes(): Set<number> {
     return new Set(this.stmt.imageSizes.all() as number[]);

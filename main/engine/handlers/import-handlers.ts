@@ -4,6 +4,7 @@ import { countImages, getImage, imagesAtPaths, listImageIds, listImages } from '
 import { getStatus } from '../catalogue/status';
 import type { HandlerMap } from '../dispatch';
 import type { Engine } from '../engine';
+import { ImportCodes } from '../codes/import-codes';
 import { importFolder } from '../importer/import-folder';
 import { GraftError } from '../errors';
 import { absoluteImportFolder, resolveImportRoot } from '../importer/scan';
@@ -43,14 +44,27 @@ export const importHandlers: Pick<HandlerMap<ImportMethod>, ImportMethod> = {
     // The folder first: a typo must not create an empty project file.
     const root = await resolveImportRoot(absoluteImportFolder(p.folder, importBase(engine)));
     const db = engine.db;
-    const job = engine.jobs.start('import', (ctx) =>
-      importFolder(db, root, {
-        signal: ctx.signal,
-        workers: engine.media,
-        onProgress: (stage, done, total) => ctx.progress(stage, done, total),
-        onBatch: () => engine.emit('catalogue.changed', { areas: IMPORT_AREAS }),
-      }),
-    );
+    const job = engine.jobs.start('import', async (ctx) => {
+      const codes = p.codes ? ImportCodes.start(db, { ...p.codes, modelsDir: engine.options.modelsDir }) : null;
+      let complete = false;
+      try {
+        const summary = await importFolder(db, root, {
+          signal: ctx.signal,
+          workers: engine.media,
+          networkInputs: codes ?? undefined,
+          onProgress: (stage, done, total) => ctx.progress(stage, done, total),
+          onBatch: () => engine.emit('catalogue.changed', { areas: IMPORT_AREAS }),
+        });
+        complete = !summary.cancelled;
+        return summary;
+      } finally {
+        if (codes) {
+          // After a cancel or a failure, what is still queued is left to the codes step.
+          await codes.finish(!complete);
+          if (codes.outcome.computed) engine.emit('catalogue.changed', { areas: ['codes'] });
+        }
+      }
+    });
     return { jobId: job.jobId, folder: root };
   },
 

@@ -9,7 +9,8 @@
  *    thumbnailed in the engine's worker threads (prepare-file.ts), several at a time so
  *    that every core is busy. Bytes already known (a duplicate) are not decoded twice: a
  *    file whose size no image has is read, hashed and decoded in one go, any other file is
- *    hashed first.
+ *    hashed first. Given a NetworkInputSink, the workers also decode each new image to the
+ *    networks' inputs, from the same decode as its thumbnail, and the sink computes its codes.
  * 4. Results are committed in path order, a batch per transaction, so a kill loses
  *    at most the batch in flight, and "the first file" of a duplicate or a conflict
  *    is always the same one whatever the timing.
@@ -48,6 +49,24 @@ export interface ImportOptions {
   workers?: WorkerPool;
   /** Most files per transaction (default 100); a batch is also committed after a second. */
   batchSize?: number;
+  /** Where new images' network inputs go, decoded with their thumbnails (see NetworkInputSink). */
+  networkInputs?: NetworkInputSink;
+}
+
+/**
+ * Takes the networks' inputs of new images as the import decodes them, so that their codes
+ * are computed from the same decode (codes/import-codes.ts). The import waits for `room`
+ * before it reads each file: it goes no faster than the networks, and memory stays bounded.
+ */
+export interface NetworkInputSink {
+  /** The input sizes to decode each new image to (RGB, `size² × 3` bytes each). */
+  readonly sizes: number[];
+  room(): Promise<void>;
+  /**
+   * One new image's inputs, per size. `imageId` settles once the image is committed, or
+   * with null when it is not (a failed record, a cancel): its codes are then dropped.
+   */
+  add(inputs: Uint8Array[], imageId: Promise<number | null>): void;
 }
 
 type Prepared = { kind: 'file'; file: FileToRecord } | { kind: 'skip'; skip: SkippedReport };
@@ -73,10 +92,14 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
 
   // A file's work is short and finishes even after a cancel: the loop below stops taking
   // new files, and what is prepared is still recorded (a cancelled import keeps its files).
+  const sink = options.networkInputs;
+  const networkSizes = sink?.sizes.length ? [...sink.sizes] : undefined;
   const work = {
     hash: (path: string) => (options.workers ? options.workers.run('hash-file', { path }) : hashFile({ path })),
-    thumbnail: (path: string, hash: string) => (options.workers ? options.workers.run('thumbnail-file', { path, hash }) : thumbnailFile({ path, hash })),
-    hashAndThumbnail: (path: string) => (options.workers ? options.workers.run('hash-and-thumbnail-file', { path }) : hashAndThumbnailFile({ path })),
+    thumbnail: (path: string, hash: string) =>
+      options.workers ? options.workers.run('thumbnail-file', { path, hash, networkSizes }) : thumbnailFile({ path, hash, networkSizes }),
+    hashAndThumbnail: (path: string) =>
+      options.workers ? options.workers.run('hash-and-thumbnail-file', { path, networkSizes }) : hashAndThumbnailFile({ path, networkSizes }),
   };
   const writer = new CatalogueWriter(db, started);
   /**
@@ -133,6 +156,17 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
    */
   const oneReads = new Map<number, Promise<void>>();
 
+  /** hash → the id its image gets when committed, for the codes of inputs handed to the sink. */
+  const awaitingIds = new Map<string, (id: number | null) => void>();
+
+  /** A decode's outcome; its network inputs, if any, go to the sink (once per hash: only the first file decodes). */
+  const outcomeOf = (hash: string, t: ThumbnailedFile): DecodeOutcome => {
+    if (sink && t.ok && t.inputs) {
+      sink.add(t.inputs, new Promise<number | null>((resolve) => awaitingIds.set(hash, resolve)));
+    }
+    return decodeOutcome(t);
+  };
+
   async function prepare(f: ScannedFile): Promise<Prepared> {
     if (sizesSeen.has(f.size)) {
       const hashed = await work.hash(f.path);
@@ -158,7 +192,7 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
     if (writer.hasImage(hash)) return { kind: 'file', file };
     let decoding = claims.get(hash);
     if (!decoding) {
-      decoding = decoded ? Promise.resolve(decodeOutcome(decoded)) : work.thumbnail(f.path, hash).then(decodeOutcome);
+      decoding = decoded ? Promise.resolve(outcomeOf(hash, decoded)) : work.thumbnail(f.path, hash).then((t) => outcomeOf(hash, t));
       claims.set(hash, decoding);
     }
     return decoding.then((outcome) => (outcome.ok ? { kind: 'file', file: { ...file, decoded: outcome.decoded } } : skip(outcome.reason)));
@@ -193,6 +227,7 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
             added++;
             if (outcome === 'added-new-image') newImages++;
           }
+          if (outcome === 'added-new-image') settleImageId(r.file.hash, writer.imageIdOf(r.file.hash) ?? null);
         } catch (err) {
           if (!(err instanceof RecordError)) throw err;
           skipped.push({ path: r.file.path, reason: err.message });
@@ -205,8 +240,18 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
     options.onBatch?.();
   };
 
+  /** Tells the sink which image its inputs became (ids are known only after the commit). */
+  const settleImageId = (hash: string, id: number | null) => {
+    awaitingIds.get(hash)?.(id);
+    awaitingIds.delete(hash);
+  };
+
   const worker = async () => {
     while (!signal?.aborted && fatal === undefined) {
+      if (sink && next < toProcess.length) {
+        await sink.room();
+        if (signal?.aborted || fatal !== undefined) return;
+      }
       const i = next++;
       if (i >= toProcess.length) return;
       try {
@@ -220,9 +265,14 @@ export async function importFolder(db: Db, folder: string, options: ImportOption
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, toProcess.length)) }, worker));
-  if (fatal !== undefined) throw fatal;
-  commitReady(true);
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, toProcess.length)) }, worker));
+    if (fatal !== undefined) throw fatal;
+    commitReady(true);
+  } finally {
+    // Inputs whose image was not recorded (a skipped duplicate, a failed record, an error): their codes are not kept.
+    for (const hash of [...awaitingIds.keys()]) settleImageId(hash, null);
+  }
 
   const cancelled = Boolean(signal?.aborted) && committed < toProcess.length;
   writer.inTransaction(() => writer.removeOrphans());
