@@ -14,6 +14,7 @@ import http from 'node:http';
 import path from 'node:path';
 import readline from 'node:readline';
 import { rle8BmpBomb } from '../helpers/image-fixtures';
+import { DEFAULTS } from '../../shared/defaults';
 import { flowersDir, graftBin, modelsDir, tempDir } from '../helpers/paths';
 import type { Figures } from './run';
 import { sampleRss } from './rss';
@@ -30,7 +31,9 @@ export async function run(): Promise<Figures> {
   try {
     const served = await serve(path.join(tmp.dir, 'flowers.graft'));
     try {
-      await phase(served, figures, 'import', { method: 'import.start', params: { folder: flowersDir } });
+      // As the studio imports: the next run's networks compute codes from the same decodes.
+      const codes = { backbones: [...DEFAULTS.training.backbones.value], views: ['center'] };
+      await phase(served, figures, 'import', { method: 'import.start', params: { folder: flowersDir, codes } });
       await phase(served, figures, 'train', { method: 'train.start', params: {} });
       await phase(served, figures, 'mistakes', { method: 'mistakes.start', params: { limit: 50 } });
       const files = listImages(flowersDir).slice(0, 200);

@@ -35,8 +35,10 @@ export async function run(): Promise<Figures> {
     const t0 = Date.now();
     // Every thread of the process: the engine's decoding workers and inference sessions are threads of it.
     const cpu0 = process.cpuUsage();
-    // Through the import job, as the studio runs it (the engine's decoding workers).
-    const imported = resultOf(await runToEnd(engine, 'import', () => call(engine, 'import.start', { folder: photos })));
+    // Through the import job, as the studio runs it (the engine's decoding workers, and the
+    // networks the next run uses computing codes from the same decodes).
+    const codes = { backbones: [...DEFAULTS.training.backbones.value], views: ['center' as const] };
+    const imported = resultOf(await runToEnd(engine, 'import', () => call(engine, 'import.start', { folder: photos, codes })));
     const importSeconds = (Date.now() - t0) / 1000;
     log(`imported ${imported.newImages} images in ${importSeconds.toFixed(1)} s`);
     const first = await train(engine);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { DEFAULTS } from '../../shared/defaults';
+import { call } from '../../main/engine/dispatch';
 import { flowersMiniDir, tempDir } from '../helpers/paths';
 import { launchBrowser, type LaunchedBrowser } from './browser';
 import { startStudio, type Studio } from './studio';
@@ -62,7 +63,7 @@ describe('labelling studio (Chromium, web transport)', () => {
     assert.equal(studio.readCatalogue((db) => db.prepare('SELECT COUNT(*) FROM images').pluck().get()), 0);
   });
 
-  it('imports flowers-mini through the import dialog, typed relative to the project, summarises it and prepares its codes', async () => {
+  it('imports flowers-mini through the import dialog, typed relative to the project, summarises it and computes its codes', async () => {
     // Relative to the project's folder, not to the server's working folder (the checkout).
     fs.symlinkSync(flowersMiniDir, path.join(tmp.dir, 'flowers-mini'));
     assert.equal(fs.existsSync(path.resolve('flowers-mini')), false, 'the server\'s working folder holds no such folder');
@@ -96,6 +97,12 @@ describe('labelling studio (Chromium, web transport)', () => {
     });
     await page.getByTestId('import-start').click();
     await page.getByTestId('import-summary').waitFor({ timeout: 120_000 });
+    // The import computed the next run's codes from the same decodes as the thumbnails: all of
+    // them are there as it ends (the preparation that starts then could not have computed 200 yet).
+    const backbones = [...DEFAULTS.training.backbones.value];
+    const codesOf = (backbone: string) =>
+      studio.readCatalogue((db) => db.prepare("SELECT COUNT(*) FROM codes WHERE backbone = ? AND view = 'center'").pluck().get(backbone) as number);
+    assert.deepEqual(backbones.map(codesOf), [100, 100], 'both default networks’ codes for all 100 photos, computed during the import');
     const states = await page.evaluate(() => (window as unknown as { __importStates: Array<{ percent: string | null; bar: string | null; stage: string }> }).__importStates);
     assert.ok(states.some((st) => st.percent !== null), `the import showed a percentage (${JSON.stringify(states)})`);
     for (const st of states) {
@@ -110,10 +117,23 @@ describe('labelling studio (Chromium, web transport)', () => {
     await page.getByTestId('import-dialog').waitFor({ state: 'detached' });
     assert.equal(studio.readCatalogue((db) => db.prepare('SELECT COUNT(*) FROM images').pluck().get()), 100);
 
-    // The import's end starts the preparation for training: the codes, computed in the background.
-    const backbones = [...DEFAULTS.training.backbones.value];
-    const codesOf = (backbone: string) =>
-      studio.readCatalogue((db) => db.prepare("SELECT COUNT(*) FROM codes WHERE backbone = ? AND view = 'center'").pluck().get(backbone) as number);
+    assert.deepEqual(
+      await page.evaluate(() => (window as unknown as { __prepareTexts: string[] }).__prepareTexts),
+      [],
+      'with every code cached, the preparation had nothing to show',
+    );
+
+    // Codes still missing after an import (here: cleared) are prepared in the background,
+    // with their progress in the status bar.
+    await waitFor(async () => (await call(studio.engine, 'jobs.list', {})).length === 0, 'no job running');
+    for (const backbone of backbones) await call(studio.engine, 'codes.clear', { backbone });
+    await page.getByTestId('import-button').click();
+    await page.getByTestId('import-folder-input').fill('flowers-mini');
+    await page.getByTestId('import-resolved').filter({ hasText: path.join(tmp.dir, 'flowers-mini') }).waitFor();
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-summary').waitFor({ timeout: 120_000 });
+    await page.getByTestId('import-done').click();
+    await page.getByTestId('import-dialog').waitFor({ state: 'detached' });
     await waitFor(() => backbones.every((b) => codesOf(b) === 100), 'both default networks’ codes for all 100 photos', 180_000);
     await page.getByTestId('prepare-status').waitFor({ state: 'detached' });
     const texts = await page.evaluate(() => (window as unknown as { __prepareTexts: string[] }).__prepareTexts);

@@ -4,6 +4,7 @@ import { backend, messageOf } from './backend.svelte';
 import { JobTracker } from './job-tracker.svelte';
 import { plural } from '../lib/format';
 import { toasts } from './toasts.svelte';
+import { training } from './training.svelte';
 
 export type ImportPhase = 'choose' | 'starting' | 'running' | 'cancelling' | 'done' | 'failed';
 
@@ -86,7 +87,10 @@ class Importer {
       let read = trimmed;
       await this.#job.begin(
         async () => {
-          const started = await backend.call('import.start', { folder: trimmed });
+          // The networks the next run will use: their codes come from the same decode as the
+          // thumbnails, so Train (and the preparation after the import) finds them cached.
+          const { backbones, flip } = training.settings;
+          const started = await backend.call('import.start', { folder: trimmed, codes: { backbones, views: flip ? ['center', 'flip'] : ['center'] } });
           read = started.folder;
           return started;
         },

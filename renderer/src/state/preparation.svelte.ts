@@ -6,8 +6,10 @@ import { toasts } from './toasts.svelte';
 import { training } from './training.svelte';
 
 /**
- * After an import, the new photos' codes are computed in the background with the networks
- * the next run will use, while the person sorts out labels: pressing Train then starts from
+ * After an import, the photos' codes still missing (the import computes new photos' codes
+ * itself when ONNX Runtime runs the networks and their weights are here: not on first use,
+ * before the download) are computed in the background with the networks the next run will
+ * use, while the person sorts out labels: pressing Train then starts from
  * cached codes and takes seconds, not the half minute the flowers' codes take. It is only a
  * head start: the engine cancels this job, keeping what it computed, as soon as a training
  * run, an analysis or an export is asked for, and those compute whatever is still missing;
@@ -73,7 +75,9 @@ class Preparation {
         });
       }),
       backend.on('job.finished', (f) => {
-        if (f.kind === 'import' && f.status !== 'failed' && (f.result?.newImages ?? 0) > 0) {
+        // After any import, even one that found nothing new: the import computes the new photos'
+        // codes itself where it can, and this computes whatever is still missing (none: it ends at once, unseen).
+        if (f.kind === 'import' && f.status !== 'failed') {
           void this.start();
           return;
         }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImportSummary } from '../../../../shared/types';
+import { DEFAULTS } from '../../../../shared/defaults';
 import { GraftError } from '../../../engine';
 import type { Command } from '../command';
 import { runJob } from '../job-waiter';
@@ -9,7 +10,7 @@ export const importCommand: Command = {
   name: 'import',
   summary: 'Import a folder of images (one subfolder per class)',
   usage: [
-    'Usage: graft import <folder> --project FILE [--json]',
+    'Usage: graft import <folder> --project FILE [--no-codes] [--json]',
     '',
     'Imports every image under <folder> (JPEG, PNG, WebP, GIF, TIFF, BMP, AVIF) into the project,',
     'creating the project file if needed. Each top-level subfolder is a class',
@@ -20,10 +21,17 @@ export const importCommand: Command = {
     'identical files under different classes are reported as label conflicts, left for you to',
     'settle. Ctrl+C stops cleanly; run the command again to finish.',
     '',
+    `New photos' codes for the default networks (${DEFAULTS.training.backbones.value.join(', ')}) are`,
+    'computed as they are decoded, when ONNX Runtime runs them and their weights are on this',
+    'machine, so that "graft train" starts from cached codes. --no-codes imports only.',
+    '',
     '--json prints {"added","unchanged","missing","duplicates":[{"path","sameAs"}],',
     '"conflicts":[{"hash","paths","labels"}],"skipped":[{"path","reason"}],"classes":{name:N},',
     '"unlabelled","files","newImages","cancelled","seconds"}.',
   ].join('\n'),
+  options: {
+    'no-codes': { type: 'boolean' },
+  },
   async run(ctx) {
     const folder = ctx.positionals[0];
     if (!folder) throw new GraftError('invalid_params', 'Which folder? Usage: graft import <folder> --project FILE');
@@ -33,7 +41,8 @@ export const importCommand: Command = {
     // The engine checks the folder before it creates the project file.
     const root = path.resolve(folder);
     const engine = ctx.engine();
-    const finished = await runJob(ctx, engine, 'import', () => engine.call('import.start', { folder: root }));
+    const codes = ctx.values['no-codes'] ? undefined : { backbones: [...DEFAULTS.training.backbones.value], views: ['center' as const] };
+    const finished = await runJob(ctx, engine, 'import', () => engine.call('import.start', { folder: root, codes }));
     if (finished.status === 'failed') throw new GraftError(finished.error.code, finished.error.message);
     const summary = finished.result;
     if (!summary) throw new GraftError('cancelled', 'The import was cancelled before it recorded anything. Run the same command again to import.');
