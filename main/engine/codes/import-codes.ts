@@ -91,6 +91,11 @@ export class ImportCodes implements NetworkInputSink {
     this.#runners = this.#startRunners(specs, dirs);
   }
 
+  /** Whether it still computes codes (it stops for good on a failure, a cancel or at the end). */
+  get computing(): boolean {
+    return !this.#stopped;
+  }
+
   /** How many codes it stored, and why it stopped early, if it did. */
   get outcome(): { computed: number; failure: string | null } {
     return { computed: this.#computed, failure: this.#failure };

@@ -52,7 +52,8 @@ export const importHandlers: Pick<HandlerMap<ImportMethod>, ImportMethod> = {
           signal: ctx.signal,
           workers: engine.media,
           networkInputs: codes ?? undefined,
-          onProgress: (stage, done, total) => ctx.progress(stage, done, total),
+          // Said while it is so: the import then goes at the networks' pace.
+          onProgress: (stage, done, total) => ctx.progress(stage, done, total, stage === 'import' && codes?.computing ? 'Also computing their codes for training' : undefined),
           onBatch: () => engine.emit('catalogue.changed', { areas: IMPORT_AREAS }),
         });
         complete = !summary.cancelled;
