@@ -48,7 +48,8 @@ export class ImportCodes implements NetworkInputSink {
   #held = 0;
   #stopped = false;
   #draining = false;
-  #runners: Promise<Array<{ spec: BackboneSpec; runner: BackboneRunner }> | null>;
+  /** Started with the first photo to compute: an import with nothing new starts no network. */
+  #runners: Promise<Array<{ spec: BackboneSpec; runner: BackboneRunner }>> | null = null;
   #ready: Array<{ spec: BackboneSpec; runner: BackboneRunner }> | null = null;
   #roomWaiters: Array<() => void> = [];
   /** Batches at the networks, and codes waiting for their images' ids: both settle, never reject. */
@@ -59,11 +60,11 @@ export class ImportCodes implements NetworkInputSink {
   #failure: string | null = null;
 
   /**
-   * Starts the networks (in the background: the import begins at once), or returns null
-   * when codes cannot be computed alongside this import (see the module comment).
+   * Ready to compute codes for this import (its networks start with the first new photo, in
+   * the background), or null when they cannot be computed alongside it (see the module comment).
    */
   static start(db: Db, options: ImportCodesOptions): ImportCodes | null {
-    if (!options.backbones.length || !inferenceChoice().onnx) return null;
+    if (!options.backbones.length || !onnxRuns()) return null;
     const specs: BackboneSpec[] = [];
     const dirs: string[] = [];
     for (const id of options.backbones) {
@@ -83,12 +84,11 @@ export class ImportCodes implements NetworkInputSink {
 
   private constructor(
     private readonly db: Db,
-    specs: BackboneSpec[],
-    dirs: string[],
+    private readonly specs: BackboneSpec[],
+    private readonly dirs: string[],
     private readonly views: View[],
   ) {
     this.sizes = [...new Set(specs.map((s) => s.inputSize))];
-    this.#runners = this.#startRunners(specs, dirs);
   }
 
   /** Whether it still computes codes (it stops for good on a failure, a cancel or at the end). */
@@ -110,6 +110,7 @@ export class ImportCodes implements NetworkInputSink {
     if (this.#stopped) return;
     this.#queue.push({ inputs, imageId });
     this.#held++;
+    this.#runners ??= this.#startRunners();
     this.#pump();
   }
 
@@ -124,11 +125,12 @@ export class ImportCodes implements NetworkInputSink {
     while (!this.#stopped && this.#queue.length) await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
     while (this.#batches.size || this.#writes.size) await Promise.all([...this.#batches, ...this.#writes]);
     this.#stop(null);
-    const runners = await this.#runners;
-    await Promise.all((runners ?? []).map((r) => r.runner.close().catch(() => undefined)));
+    const runners = (await this.#runners) ?? [];
+    await Promise.all(runners.map((r) => r.runner.close().catch(() => undefined)));
   }
 
-  async #startRunners(specs: BackboneSpec[], dirs: string[]): Promise<Array<{ spec: BackboneSpec; runner: BackboneRunner }> | null> {
+  async #startRunners(): Promise<Array<{ spec: BackboneSpec; runner: BackboneRunner }>> {
+    const { specs, dirs } = this;
     const started = await Promise.allSettled(specs.map((spec, i) => startBackbone(spec, dirs[i])));
     const runners = started.flatMap((s, i) => (s.status === 'fulfilled' ? [{ spec: specs[i], runner: s.value }] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -211,5 +213,14 @@ export class ImportCodes implements NetworkInputSink {
   #wake(): void {
     const waiters = this.#roomWaiters.splice(0);
     for (const w of waiters) w();
+  }
+}
+
+/** Whether ONNX Runtime runs the networks here (a GRAFT_RUNTIME it cannot honour is the codes step's to report). */
+function onnxRuns(): boolean {
+  try {
+    return inferenceChoice().onnx;
+  } catch {
+    return false;
   }
 }
