@@ -58,7 +58,7 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
     const decode = { failOn: 'truncated', limitInputPixels: 268_402_689, ignoreIcc } as const;
     // Enlarging through cover-enlarge.ts wins alone too (a photo dropped on the prediction
     // pane): 2.6-3.3 ms per small flower, against 5.0-5.3 through libvips on two threads.
-    const plan = header ? enlargePlan(header, icc, ignoreIcc, inputSize) : null;
+    const plan = header ? enlargePlan(header, inputSize) : null;
     if (header && plan) {
       // Only decoded here; cover-enlarge.ts enlarges it, to the same bytes libvips would give.
       const raw = await sharp(bytes, decode).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -106,16 +106,13 @@ export async function decodeForNetwork(source: ImageSource, inputSize: number, o
 /**
  * Whether `networkInputFromDecoded`, given this JPEG decoded whole, gives exactly what
  * `decodeForNetwork` gives for the file: the importer then decodes a new photo once for its
- * thumbnail and the networks. The full pipeline must do nothing but decode and resize it:
- * three components, upright, no colour conversion (no profile, or an sRGB one), and no
- * shrink-on-load (sharp shrinks a JPEG while decoding it from a factor of 3 on; below 2 is
- * safe). Where cover-enlarge.ts cannot load, libvips enlarges, and only decoding the file
+ * thumbnail and the networks. The full pipeline must do nothing but decode and resize it
+ * (`decodesPlainly`), with no shrink-on-load (sharp shrinks a JPEG while decoding it from a
+ * factor of 3 on; below 2 is safe). Where cover-enlarge.ts cannot load, libvips enlarges, and only decoding the file
  * is known to give its bytes.
  */
 export function sharesDecode(header: JpegHeader, inputSize: number): boolean {
-  if (header.components !== 3 || header.orientation !== 1) return false;
-  if (header.icc && !isSrgbProfile(header.icc)) return false;
-  if (Math.min(header.width, header.height) >= 2 * inputSize) return false;
+  if (!decodesPlainly(header) || Math.min(header.width, header.height) >= 2 * inputSize) return false;
   return canCoverEnlarge() || planCoverEnlarge(header.width, header.height, inputSize) === null;
 }
 
@@ -135,16 +132,23 @@ export async function networkInputFromDecoded(rgb: Uint8Array, width: number, he
 }
 
 /**
- * The enlargement plan when a JPEG takes the fast route (decoded by sharp, enlarged by
- * cover-enlarge.ts), else null.
- * Only when the full pipeline would do nothing but that: three components (no grey, no
- * CMYK), upright, no colour conversion (no profile, or an sRGB one), and a short side
- * smaller than the input size, so that libvips enlarges the photo rather than reducing it
- * (two thirds of the flowers at 320 px). And only where cover-enlarge.ts's WebAssembly
- * loaded (else libvips enlarges: the same bytes, more slowly).
+ * Whether the full pipeline does nothing to this JPEG but decode and resize it: three
+ * components (no grey, no CMYK), upright, and no colour conversion (no profile, or an sRGB
+ * one, which `decodeForNetwork` ignores).
  */
-function enlargePlan(header: JpegHeader, icc: Uint8Array | undefined, ignoreIcc: boolean, inputSize: number): EnlargePlan | null {
-  if (header.components !== 3 || header.orientation !== 1 || (icc && !ignoreIcc) || !canCoverEnlarge()) return null;
+function decodesPlainly(header: JpegHeader): boolean {
+  return header.components === 3 && header.orientation === 1 && (!header.icc || isSrgbProfile(header.icc));
+}
+
+/**
+ * The enlargement plan when a JPEG takes the fast route (decoded by sharp, enlarged by
+ * cover-enlarge.ts), else null: only when it decodes plainly and its short side is smaller
+ * than the input size, so that libvips enlarges the photo rather than reducing it (two
+ * thirds of the flowers at 320 px). And only where cover-enlarge.ts's WebAssembly loaded
+ * (else libvips enlarges: the same bytes, more slowly).
+ */
+function enlargePlan(header: JpegHeader, inputSize: number): EnlargePlan | null {
+  if (!decodesPlainly(header) || !canCoverEnlarge()) return null;
   return planCoverEnlarge(header.width, header.height, inputSize);
 }
 
