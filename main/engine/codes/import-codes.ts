@@ -44,8 +44,8 @@ const MAX_WAITING = 32;
 export class ImportCodes implements NetworkInputSink {
   readonly sizes: number[];
   #queue: Pending[] = [];
-  #inFlight = 0;
-  #held = 0;
+  /** Photos sent to the networks and not back yet: with the queue, what `room` counts. */
+  #atNetworks = 0;
   #stopped = false;
   #draining = false;
   /** Started with the first photo to compute: an import with nothing new starts no network. */
@@ -102,14 +102,13 @@ export class ImportCodes implements NetworkInputSink {
   }
 
   room(): Promise<void> {
-    if (this.#stopped || this.#held < MAX_WAITING) return Promise.resolve();
+    if (this.#stopped || this.#queue.length + this.#atNetworks < MAX_WAITING) return Promise.resolve();
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
   add(inputs: Uint8Array[], imageId: Promise<number | null>): void {
     if (this.#stopped) return;
     this.#queue.push({ inputs, imageId });
-    this.#held++;
     this.#runners ??= this.#startRunners();
     this.#pump();
   }
@@ -150,15 +149,14 @@ export class ImportCodes implements NetworkInputSink {
     if (!runners || this.#stopped) return;
     const batchSize = Math.min(...runners.map((r) => r.runner.batchSize));
     const maxInFlight = Math.max(2, Math.max(...runners.map((r) => r.runner.workers)) * 2);
-    while (this.#inFlight < maxInFlight && (this.#queue.length >= batchSize || (this.#draining && this.#queue.length))) {
+    while (this.#batches.size < maxInFlight && (this.#queue.length >= batchSize || (this.#draining && this.#queue.length))) {
       const batch = this.#queue.splice(0, batchSize);
-      this.#inFlight++;
+      this.#atNetworks += batch.length;
       const running: Promise<void> = this.#runBatch(runners, batch)
         .catch((err: Error) => this.#stop(err?.message ?? String(err)))
         .finally(() => {
           this.#batches.delete(running);
-          this.#inFlight--;
-          this.#held = Math.max(0, this.#held - batch.length);
+          this.#atNetworks -= batch.length;
           this.#wake();
           this.#pump();
         });
@@ -206,7 +204,6 @@ export class ImportCodes implements NetworkInputSink {
     }
     this.#stopped = true;
     this.#queue = [];
-    this.#held = 0;
     this.#wake();
   }
 
