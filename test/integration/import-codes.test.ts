@@ -120,9 +120,9 @@ describe('codes computed during an import', { skip }, () => {
       off();
       assert.ok(cancelled, 'the import was cancelled on its way');
       const images = imageCount(engine);
-      assert.ok(ended.status === 'cancelled' || ended.status === 'finished', `the import ended cleanly (${ended.status})`);
-      const orphans = engine.db.prepare('SELECT COUNT(*) AS n FROM codes WHERE image_id NOT IN (SELECT id FROM images)').get() as { n: number };
-      assert.equal(orphans.n, 0, 'every code belongs to an image in the catalogue');
+      // The import waits for the networks, so it is stopped well before its 100th photo.
+      assert.equal(ended.status, 'cancelled', 'the import reports the cancel');
+      assert.ok(images >= 20 && images < 100, `the photos prepared before the cancel are kept (${images})`);
       const before = (await call(engine, 'codes.status', {})).codes.reduce((a, c) => a + c.count, 0);
       assert.ok(before <= images * backbones.length, `no more codes than images (${before} for ${images})`);
 
